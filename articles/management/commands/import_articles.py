@@ -1,0 +1,102 @@
+"""Load article files (the format of FORMAT.md) into articles and their comment trees."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from articles.importer import ParseError, article_parse
+from articles.models import Article
+from articles.services import article_check, article_import
+
+
+class FileFailed(Exception):
+    """One PATH or file that could not be imported; the message is the line for stderr."""
+
+
+class Command(BaseCommand):
+    help = (
+        "Import article files: each PATH is a .txt file or a directory of them (read in name "
+        "order); without PATH, fixtures/seeds/. A file whose name was imported before updates "
+        "its article in place."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="*", metavar="PATH")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="parse and report, write nothing"
+        )
+
+    def handle(self, *args, paths, dry_run, verbosity, **options):
+        new = updated = comments = failed = 0
+        for path, problem in self._files(paths or [settings.BASE_DIR / "fixtures" / "seeds"]):
+            try:
+                if problem:
+                    raise FileFailed(f"{path}: {problem}")
+                created, count, status = self._import(path, dry_run=dry_run)
+            except FileFailed as exc:
+                self.stderr.write(str(exc))
+                failed += 1
+                continue
+            new += created
+            updated += not created
+            comments += count
+            if verbosity >= 2:
+                self.stdout.write(f"{path}: {status}, {count} comments")
+
+        if dry_run:
+            self.stdout.write("Dry run: nothing was written.")
+        self.stdout.write(
+            f"{new + updated} articles ({new} new, {updated} updated), "
+            f"{comments} comments imported; {failed} files failed"
+        )
+        if failed:
+            raise CommandError(f"{failed} of {failed + new + updated} files failed", returncode=1)
+
+    def _import(self, path: Path, *, dry_run: bool) -> tuple[bool, int, str]:
+        """Import one file (in its own transaction); returns (created, comments, status)."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FileFailed(f"{path}: cannot read the file: {exc.strerror}") from exc
+        try:
+            parsed = article_parse(data)
+            if dry_run:
+                article_check(parsed=parsed, source_key=path.stem)
+                created = not Article.objects.filter(source_key=path.stem).exists()
+                return created, parsed.comment_count, (
+                    "would be new" if created else "would update its article"
+                )
+            result = article_import(parsed=parsed, source_key=path.stem)
+        except ParseError as exc:
+            where = f"{path}:{exc.line}" if exc.line else f"{path}"
+            raise FileFailed(f"{where}: {exc.reason}") from exc
+        except DatabaseError as exc:
+            raise FileFailed(f"{path}: not stored, the database refused it: {exc}") from exc
+        return result.created, result.comments, self._status(result)
+
+    def _files(self, paths) -> list[tuple[Path, str]]:
+        """The files to read, in order and each once, each with the problem that stops it."""
+        files: dict[Path, str] = {}
+        for given in map(Path, paths):
+            if given.is_dir():
+                found = sorted(p for p in given.glob("*.txt") if not p.is_dir())
+                files.update(dict.fromkeys(found, ""))
+                if not found:
+                    files[given] = "no .txt files in this directory"
+            elif given.exists():
+                files[given] = ""
+            else:
+                files[given] = "no such file or directory"
+        return list(files.items())
+
+    def _status(self, result) -> str:
+        if result.created:
+            return f"new article {result.article.slug}"
+        if not result.changed:
+            return f"unchanged ({result.article.slug})"
+        return (
+            f"updated {result.article.slug}: {result.added} comments added, "
+            f"{result.updated} updated, {result.removed} marked removed"
+        )
