@@ -1,0 +1,274 @@
+import ipaddress
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+
+
+class CommentQuerySet(TreeQuerySet):
+    def visible(self):
+        return self.filter(status=Comment.Status.PUBLISHED)
+
+    def imported(self):
+        return self.exclude(import_key="")
+
+    def for_article(self, article):
+        return self.filter(article=article)
+
+    def awaiting_review(self):
+        """Comments a moderator should look at: pending, or reported and not yet decided."""
+        open_reports = Report.objects.filter(comment=OuterRef("pk"), resolved=False)
+        return self.filter(Q(status=Comment.Status.PENDING) | Exists(open_reports))
+
+    def with_report_counts(self):
+        """Annotate `report_count` (every report) and `open_report_count` (unresolved).
+
+        Subqueries rather than a join: no GROUP BY, and the queryset stays usable in `pk__in`.
+        """
+        reports = Report.objects.filter(comment=OuterRef("pk")).order_by().values("comment")
+
+        def count(rows):
+            return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+        return self.annotate(
+            report_count=count(reports), open_report_count=count(reports.filter(resolved=False))
+        )
+
+
+class CommentManager(TreeManager.from_queryset(CommentQuerySet)):
+    pass
+
+
+class Comment(MPTTModel):
+    """A reader's comment. Each top-level comment is the root of its own tree."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        PENDING = "pending", "Awaiting moderation"
+        REMOVED = "removed", "Removed"
+        SPAM = "spam", "Spam"
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = TreeForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    author_name = models.CharField(max_length=200)
+    author_email = models.EmailField(blank=True)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PUBLISHED, db_index=True
+    )
+    # Imported comments carry no date.
+    created = models.DateTimeField(null=True, blank=True)
+    # Position in the article file ("3", "3.1", "3.1.1"); empty for comments posted on the site.
+    import_key = models.CharField(max_length=100, blank=True)
+    # Page order of top-level threads within their article (replies keep sibling order in the tree).
+    thread_position = models.PositiveIntegerField(default=0)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    is_duplicate = models.BooleanField(default=False)
+    # Set when a moderator decides the status; a re-import never overrides such a decision.
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moderated_comments",
+    )
+
+    objects = CommentManager()
+
+    class MPTTMeta:
+        order_insertion_by: list[str] = []
+
+    class Meta(MPTTModel.Meta):
+        ordering = ["tree_id", "lft"]
+        indexes = [
+            models.Index(fields=["tree_id", "lft"], name="comment_tree_lft_idx"),
+            models.Index(fields=["article", "thread_position"], name="comment_article_thread_idx"),
+            models.Index(fields=["article", "status"], name="comment_article_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "import_key"],
+                condition=~Q(import_key=""),
+                name="comment_unique_import_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["published", "pending", "removed", "spam"]),
+                name="comment_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        excerpt = self.body[:60].replace("\n", " ")
+        return f"{self.author_name}: {excerpt}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "articles:comment_permalink",
+            kwargs={"slug": self.article.slug, "pk": self.pk},
+        )
+
+
+class CommentQueue(Comment):
+    """The comments awaiting review, oldest first: the moderators' queue in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "comment awaiting review"
+        verbose_name_plural = "comments awaiting review"
+
+
+class Report(models.Model):
+    """A reader's report of a comment; one per comment per reader session."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abuse or personal attack"
+        OFF_TOPIC = "off_topic", "Off-topic"
+        OTHER = "other", "Other"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    session_key = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "session_key"], name="report_once_per_session"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} report on comment {self.comment_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_report_change", args=[self.pk])
+
+
+class BannedPhrase(models.Model):
+    """A word or phrase the policy does not allow; matched whole-word, case-folded."""
+
+    class Action(models.TextChoices):
+        HOLD = "hold", "Hold for review"
+        REFUSE = "refuse", "Refuse"
+
+    phrase = models.CharField(max_length=200, unique=True)
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.HOLD)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["phrase"]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_bannedphrase_change", args=[self.pk])
+
+
+class BlockedCommenter(models.Model):
+    """A commenter whose posts are refused, by email, IP address or name."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        IP = "ip", "IP address"
+        NAME = "name", "Name"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    reason = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="blocked_commenter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        self.value = self.normalize(self.kind, self.value)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_blockedcommenter_change", args=[self.pk])
+
+    @classmethod
+    def normalize(cls, kind: str, value: str) -> str:
+        """The form a value is stored and compared in: case-folded, an address in canonical form."""
+        value = value.strip()
+        if kind == cls.Kind.IP:
+            try:
+                return str(ipaddress.ip_address(value))
+            except ValueError:
+                return value
+        return " ".join(value.casefold().split())
+
+    def clean(self) -> None:
+        self.value = self.normalize(self.kind, self.value)
+        if not self.value:
+            raise ValidationError({"value": "Enter the value to block."}, code="blank")
+        if self.kind == self.Kind.IP:
+            try:
+                ipaddress.ip_address(self.value)
+            except ValueError:
+                raise ValidationError(
+                    {"value": "Enter a valid IPv4 or IPv6 address."}, code="invalid"
+                ) from None
+        elif self.kind == self.Kind.EMAIL:
+            try:
+                validate_email(self.value)
+            except ValidationError:
+                raise ValidationError(
+                    {"value": "Enter a valid email address."}, code="invalid"
+                ) from None
+
+
+class ModerationPolicy(models.Model):
+    """The site-wide moderation settings: one row, edited in the admin."""
+
+    class Mode(models.TextChoices):
+        OPEN = "open", "Publish at once (rules still apply)"
+        FIRST_COMMENT = "first_comment", "Hold a commenter's comments until one is approved"
+        PREMODERATE = "premoderate", "Hold every new comment for review"
+
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.OPEN)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "moderation policy"
+        verbose_name_plural = "moderation policy"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Moderation: {self.get_mode_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_moderationpolicy_change", args=[self.pk])
+
+    @classmethod
+    def current(cls) -> "ModerationPolicy":
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy

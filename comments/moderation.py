@@ -1,0 +1,118 @@
+"""Policy rules applied to every new comment before it is stored."""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q
+
+from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+BLOCKED_MESSAGE = (
+    "Sorry, we cannot publish comments from you. "
+    "If you think this is a mistake, please write to the editors."
+)
+REFUSED_MESSAGE = (
+    "Sorry, your comment uses language that our discussion policy does not allow, "
+    "so it was not posted. Please reword it and try again."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What happens to a new comment: stored with `status`, or refused with a message."""
+
+    status: str = Comment.Status.PUBLISHED
+    refused: str = ""
+    reasons: list[str] = field(default_factory=list)
+
+
+def comment_screen(*, article, author_name: str, author_email: str, ip_address: str | None,
+                   body: str) -> Verdict:
+    """Apply the policy rules to a new comment, in at most four queries.
+
+    A blocked commenter or a phrase whose rule refuses gets `refused` (nothing is stored);
+    a held phrase, too many links, pre-moderation or first-comment moderation gets `pending`.
+    """
+    if _is_blocked(author_name=author_name, author_email=author_email, ip_address=ip_address):
+        return Verdict(refused=BLOCKED_MESSAGE, reasons=["blocked commenter"])
+
+    reasons = []
+    text = folded(body)
+    for phrase, action in BannedPhrase.objects.values_list("phrase", "action"):
+        if phrase.strip() and phrase_pattern(phrase).search(text):
+            if action == BannedPhrase.Action.REFUSE:
+                return Verdict(refused=REFUSED_MESSAGE, reasons=[f"refused phrase “{phrase}”"])
+            reasons.append(f"held phrase “{phrase}”")
+    hold_links = settings.COMMENTS_HOLD_LINKS
+    if hold_links and len(URL_RE.findall(body)) >= hold_links:
+        reasons.append(f"{hold_links} or more links")
+    if article.premoderated:
+        reasons.append("the article is pre-moderated")
+    mode = ModerationPolicy.objects.values_list("mode", flat=True).first()
+    if mode == ModerationPolicy.Mode.PREMODERATE:
+        reasons.append("the site is pre-moderated")
+    elif mode == ModerationPolicy.Mode.FIRST_COMMENT and not _has_approved_comment(author_email):
+        reasons.append("first comment from this email address")
+    if reasons:
+        return Verdict(status=Comment.Status.PENDING, reasons=reasons)
+    return Verdict()
+
+
+def folded(text: str) -> str:
+    """Text as the rules compare it: compatibility-normalised and Unicode case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def phrase_pattern(phrase: str) -> re.Pattern:
+    """Match `phrase` as whole words in folded text, any white space between its words."""
+    words = folded(phrase).split()
+    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)")
+
+
+def _is_blocked(*, author_name: str, author_email: str, ip_address: str | None) -> bool:
+    kind = BlockedCommenter.Kind
+    match = Q(kind=kind.NAME, value=BlockedCommenter.normalize(kind.NAME, author_name))
+    if author_email:
+        match |= Q(kind=kind.EMAIL, value=BlockedCommenter.normalize(kind.EMAIL, author_email))
+    if ip_address:
+        match |= Q(kind=kind.IP, value=BlockedCommenter.normalize(kind.IP, ip_address))
+    return BlockedCommenter.objects.filter(match).exists()
+
+
+def _has_approved_comment(author_email: str) -> bool:
+    """Whether a moderator approved one of this email's comments, or one was published on the
+    site without moderation (before first-comment moderation was switched on)."""
+    if not author_email:
+        return False
+    return (
+        Comment.objects.filter(
+            author_email__iexact=author_email.strip(), status=Comment.Status.PUBLISHED
+        )
+        .filter(Q(moderated_at__isnull=False) | Q(import_key=""))
+        .exists()
+    )
+
+
+def normalized_body(body: str) -> str:
+    """The body as compared for duplicates: case-folded, white space collapsed."""
+    return " ".join(body.casefold().split())
+
+
+def is_duplicate(body: str, earlier_bodies: list[str]) -> bool:
+    """Whether `body` repeats one of the same author's earlier bodies on the same article.
+
+    A repost counts when it equals an earlier body, or when one of the two contains the other
+    whole (the same comment posted again with a line added or dropped).
+    """
+    text = normalized_body(body)
+    if not text:
+        return False
+    for earlier in earlier_bodies:
+        other = normalized_body(earlier)
+        if other and (text == other or other in text or text in other):
+            return True
+    return False

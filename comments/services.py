@@ -1,0 +1,237 @@
+"""Writes to comments. Every tree write takes the locks of comments/locks.py first."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from articles.cache import article_page_changed
+from articles.models import Article
+from comments.locks import lock_article
+from comments.models import BlockedCommenter, Comment, Report
+from comments.moderation import is_duplicate
+
+
+@transaction.atomic
+def duplicates_mark(*, article: Article) -> int:
+    """Flag, in page order, each comment that repeats an earlier one by the same author.
+
+    Returns how many comments are flagged now.
+    """
+    seen: dict[str, list[str]] = {}
+    flagged: list[int] = []
+    unflagged: list[int] = []
+    rows = (
+        Comment.objects.for_article(article)
+        .order_by("thread_position", "tree_id", "lft")
+        .values_list("pk", "author_name", "body", "is_duplicate")
+    )
+    for pk, author, body, was_flagged in rows:
+        earlier = seen.setdefault(author.casefold().strip(), [])
+        duplicate = is_duplicate(body, earlier)
+        if duplicate != was_flagged:
+            (flagged if duplicate else unflagged).append(pk)
+        earlier.append(body)
+    if flagged:
+        Comment.objects.filter(pk__in=flagged).update(is_duplicate=True)
+    if unflagged:
+        Comment.objects.filter(pk__in=unflagged).update(is_duplicate=False)
+    if flagged or unflagged:
+        article_page_changed(article.pk)
+    return Comment.objects.for_article(article).filter(is_duplicate=True).count()
+
+
+def _articles_lock(comments: QuerySet[Comment]) -> set[int]:
+    """Lock, in id order, every article that `comments` belong to; return their ids."""
+    article_ids = set(comments.order_by().values_list("article_id", flat=True).distinct())
+    for article_id in sorted(article_ids):
+        lock_article(article_id)
+    return article_ids
+
+
+def _selected(comments: QuerySet[Comment]) -> QuerySet[Comment]:
+    """The same comments, free of the caller's annotations, filters on joins and ordering."""
+    return Comment.objects.filter(pk__in=comments.order_by().values("pk"))
+
+
+def _pages_changed(comments: list[Comment]) -> None:
+    for article_id in {comment.article_id for comment in comments}:
+        article_page_changed(article_id)
+
+
+def _comments_decide(
+    *, comments: QuerySet[Comment], status: str, moderator: AbstractBaseUser | None
+) -> list[Comment]:
+    """Give `comments` a moderator's `status` and resolve their open reports.
+
+    A comment changes when its status differs or readers' reports on it are open; the changed
+    comments are returned, as they were before the change.
+    """
+    selection = _selected(comments)
+    _articles_lock(selection)
+    open_reports = Report.objects.filter(comment=OuterRef("pk"), resolved=False)
+    changing = selection.filter(~Q(status=status) | Exists(open_reports))
+    changed = list(changing.order_by("pk"))
+    if changed:
+        changing.update(status=status, moderated_at=timezone.now(), moderated_by=moderator)
+        Report.objects.filter(comment__in=selection, resolved=False).update(resolved=True)
+        _pages_changed(changed)
+    return changed
+
+
+@transaction.atomic
+def comments_approve(
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+) -> list[Comment]:
+    """Publish `comments` and dismiss the reports on them; returns the changed comments."""
+    return _comments_decide(comments=comments, status=Comment.Status.PUBLISHED, moderator=moderator)
+
+
+@transaction.atomic
+def comments_remove(
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+) -> list[Comment]:
+    """Remove `comments` from the page; their replies stay. Returns the changed comments."""
+    return _comments_decide(comments=comments, status=Comment.Status.REMOVED, moderator=moderator)
+
+
+@transaction.atomic
+def comments_mark_spam(
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+) -> list[Comment]:
+    """Mark `comments` as spam (hidden, like removed); returns the changed comments."""
+    return _comments_decide(comments=comments, status=Comment.Status.SPAM, moderator=moderator)
+
+
+@transaction.atomic
+def threads_remove(
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+) -> list[Comment]:
+    """Remove each of `comments` with all its replies, in one UPDATE over their tree ranges.
+
+    Comments already removed or marked as spam keep their status. The reports on every comment
+    of the threads are resolved. Returns the comments whose status changed.
+    """
+    roots = _selected(comments)
+    article_ids = _articles_lock(roots)
+    # The statements below read the tree ranges themselves, inside the locks: the caller's
+    # copies may predate a reply that shifted lft/rght.
+    inside = roots.filter(
+        tree_id=OuterRef("tree_id"), lft__lte=OuterRef("lft"), rght__gte=OuterRef("lft")
+    )
+    threads = Comment.objects.filter(
+        article_id__in=article_ids, tree_id__in=roots.values("tree_id")
+    ).filter(Exists(inside))
+    changing = threads.exclude(status__in=[Comment.Status.REMOVED, Comment.Status.SPAM])
+    changed = list(changing.order_by("pk"))
+    if changed:
+        changing.update(
+            status=Comment.Status.REMOVED, moderated_at=timezone.now(), moderated_by=moderator
+        )
+        _pages_changed(changed)
+    Report.objects.filter(comment__in=threads, resolved=False).update(resolved=True)
+    return changed
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """What `commenters_block` did: the blocks it added and the pending comments it removed."""
+
+    blocks: list[BlockedCommenter]
+    removed: list[Comment]
+
+
+@transaction.atomic
+def commenters_block(
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None, reason: str = ""
+) -> Blocking:
+    """Block the email addresses and IP addresses of the authors of `comments`.
+
+    Their comments still waiting for review are removed: nobody needs to review them any more.
+    Their published comments stay as they are until a moderator decides them.
+    """
+    kind = BlockedCommenter.Kind
+    authors = list(
+        _selected(comments).order_by().values_list("author_email", "ip_address").distinct()
+    )
+    emails = {email.strip() for email, _ in authors if email.strip()}
+    ips = {ip for _, ip in authors if ip}
+    wanted = {(kind.EMAIL, BlockedCommenter.normalize(kind.EMAIL, email)) for email in emails}
+    wanted |= {(kind.IP, BlockedCommenter.normalize(kind.IP, ip)) for ip in ips}
+    known = Q(kind=kind.EMAIL, value__in=[v for k, v in wanted if k == kind.EMAIL]) | Q(
+        kind=kind.IP, value__in=[v for k, v in wanted if k == kind.IP]
+    )
+    rows = BlockedCommenter.objects.filter(known).values_list("pk", "kind", "value")
+    existing = {pk: (k, v) for pk, k, v in rows}
+    BlockedCommenter.objects.bulk_create(
+        [
+            BlockedCommenter(kind=k, value=v, reason=reason, created_by=moderator)
+            for k, v in sorted(wanted - set(existing.values()))
+        ],
+        ignore_conflicts=True,
+    )
+    blocks = list(BlockedCommenter.objects.filter(known).exclude(pk__in=existing))
+
+    pending = (
+        Comment.objects.filter(status=Comment.Status.PENDING)
+        .alias(email=Lower("author_email"))
+        .filter(Q(email__in={email.lower() for email in emails}) | Q(ip_address__in=ips))
+    )
+    return Blocking(
+        blocks=blocks,
+        removed=_comments_decide(
+            comments=pending, status=Comment.Status.REMOVED, moderator=moderator
+        ),
+    )
+
+
+@transaction.atomic
+def comment_update(
+    *, comment: Comment, changed: Collection[str], moderator: AbstractBaseUser | None
+) -> None:
+    """Save a moderator's edit of the `changed` fields; a new status is a moderation decision."""
+    lock_article(comment.article_id)
+    fields = set(changed)
+    if "status" in fields:
+        comment.moderated_at = timezone.now()
+        comment.moderated_by = moderator
+        fields |= {"moderated_at", "moderated_by"}
+        Report.objects.filter(comment=comment, resolved=False).update(resolved=True)
+    if fields:
+        # Only the edited columns: the in-memory lft/rght may be older than the lock.
+        comment.save(update_fields=fields)
+        article_page_changed(comment.article_id)
+
+
+@transaction.atomic
+def comments_delete(*, comments: QuerySet[Comment]) -> int:
+    """Delete `comments` and their replies for good; returns how many were selected."""
+    selection = _selected(comments)
+    article_ids = _articles_lock(selection)
+    doomed = list(selection)
+    # Each delete closes its gap in the tree; delaying the updates rebuilds each touched tree
+    # once, which stays correct when a selected comment is inside another selected thread.
+    with Comment.objects.delay_mptt_updates():
+        for comment in doomed:
+            comment.delete()
+    for article_id in article_ids:
+        article_page_changed(article_id)
+    return len(doomed)
+
+
+@transaction.atomic
+def discussions_set_open(*, articles: QuerySet[Article], is_open: bool) -> list[Article]:
+    """Open or close the discussion of `articles`; returns the articles that changed."""
+    changing = Article.objects.filter(pk__in=articles.order_by().values("pk")).exclude(
+        comments_open=is_open
+    )
+    changed = list(changing.order_by("pk"))
+    if changed:
+        changing.update(comments_open=is_open, updated=timezone.now())
+        for article in changed:
+            article_page_changed(article.pk)
+    return changed

@@ -1,0 +1,695 @@
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.cache import article_page_version
+from articles.importer import article_parse
+from articles.services import article_import
+from comments.models import BlockedCommenter, Comment, ModerationPolicy, Report
+from comments.moderation import comment_screen
+from comments.services import duplicates_mark
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:comments_comment_changelist")
+QUEUE = reverse("admin:comments_commentqueue_changelist")
+
+
+@pytest.fixture
+def moderator(django_user_model):
+    user = django_user_model.objects.create_user("moderator", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Moderators"))
+    return user
+
+
+@pytest.fixture
+def mod_client(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def act(client, action, comments, url=CHANGELIST):
+    return client.post(
+        url, {"action": action, "_selected_action": [c.pk for c in comments]}, follow=True
+    )
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def report(comment, n=1):
+    return [
+        Report.objects.create(comment=comment, reason="abuse", session_key=f"s{comment.pk}-{i}")
+        for i in range(n)
+    ]
+
+
+def tree_is_valid(comment):
+    """Every node's lft/rght nests inside its parent's and no two nodes share a number."""
+    numbers = []
+    for node in Comment.objects.filter(tree_id=comment.tree_id):
+        numbers += [node.lft, node.rght]
+        if node.parent_id:
+            parent = Comment.objects.get(pk=node.parent_id)
+            if not (parent.lft < node.lft < node.rght < parent.rght):
+                return False
+    return sorted(numbers) == list(range(1, len(numbers) + 1))
+
+
+# The change list
+
+
+def test_changelist_lists_every_comment_indented_by_level(mod_client):
+    article = make_article()
+    root = make_comment(article, body="The root comment")
+    reply = make_comment(article, parent=root, body="A reply to it")
+    make_comment(article, parent=reply, body="A reply to the reply")
+
+    response = mod_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert [c.pk for c in response.context["cl"].result_list] == [root.pk, reply.pk, reply.pk + 1]
+    assert 'style="padding-left:8px"' in html
+    assert 'style="padding-left:18px"' in html
+    assert 'style="padding-left:28px"' in html
+    assert "A reply to the reply" in html
+    assert "?parent__" not in html
+
+
+def test_changelist_shows_the_columns_and_a_link_to_the_comment_on_the_site(mod_client):
+    article = make_article(title="Summit in Yerevan")
+    comment = make_comment(
+        article,
+        author_name="Ararat",
+        author_email="ararat@example.com",
+        ip_address="203.0.113.7",
+        created=timezone.now(),
+    )
+    first, _ = report(comment, 2)
+    Report.objects.filter(pk=first.pk).update(resolved=True)
+
+    html = mod_client.get(CHANGELIST).content.decode()
+
+    for text in ["Ararat", "ararat@example.com", "203.0.113.7", "Summit in Yerevan", "Published"]:
+        assert text in html
+    assert "2 (1 open)" in html
+    assert f'href="{comment.get_absolute_url()}"' in html
+
+
+def test_changelist_does_a_fixed_number_of_queries_and_pages_by_100(mod_client):
+    articles = [make_article(), make_article()]
+    make_comment(articles[0])
+    with CaptureQueriesContext(connection) as few:
+        assert mod_client.get(CHANGELIST).status_code == 200
+
+    for n in range(130):
+        comment = make_comment(articles[n % 2], status="pending" if n % 3 else "published")
+        if n % 4 == 0:
+            report(comment)
+    with CaptureQueriesContext(connection) as many:
+        response = mod_client.get(CHANGELIST)
+
+    assert len(response.context["cl"].result_list) == 100
+    assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "value"),
+    [
+        ("Boghossian", "author_name", "ohannes Boghossian"),
+        ("BOGHOSSIAN@example", "author_email", "boghossian@example.org"),
+        ("never ever trust", "body", "I will never ever trust them"),
+        ("198.51.100", "ip_address", "198.51.100.23"),
+    ],
+)
+def test_search_by_author_email_body_and_ip(mod_client, query, field, value):
+    article = make_article()
+    wanted = make_comment(article, **{field: value})
+    make_comment(article, ip_address="192.0.2.1")
+
+    response = mod_client.get(CHANGELIST, {"q": query})
+
+    assert [c.pk for c in response.context["cl"].result_list] == [wanted.pk]
+
+
+def test_filters_by_status_article_reported_duplicate_and_date(mod_client):
+    first, second = make_article(), make_article()
+    pending = make_comment(first, status="pending", created=timezone.now())
+    reported = make_comment(first, created=timezone.now() - timedelta(days=30))
+    report(reported)
+    resolved = make_comment(second)
+    Report.objects.create(comment=resolved, reason="spam", session_key="k", resolved=True)
+    duplicate = make_comment(second, is_duplicate=True)
+
+    def listed(**params):
+        response = mod_client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        return {c.pk for c in response.context["cl"].result_list}
+
+    assert listed(status__exact="pending") == {pending.pk}
+    assert listed(article__id__exact=second.pk) == {resolved.pk, duplicate.pk}
+    assert listed(reported="yes") == {reported.pk, resolved.pk}
+    assert listed(reported="open") == {reported.pk}
+    assert listed(reported="no") == {pending.pk, duplicate.pk}
+    assert listed(is_duplicate__exact="1") == {duplicate.pk}
+    now = timezone.now()
+    past_week = {"created__gte": str(now - timedelta(days=7)), "created__lt": str(now)}
+    assert listed(**past_week) == {pending.pk}
+    assert listed(created__isnull="True") == {resolved.pk, duplicate.pk}
+
+
+def test_the_imported_seed_pair_shows_as_a_duplicate(mod_client):
+    seed = Path(__file__).resolve().parents[2] / "fixtures" / "seeds" / "000_d0250cf769dc7508.txt"
+    article = article_import(parsed=article_parse(seed.read_bytes()), source_key=seed.stem).article
+
+    response = mod_client.get(
+        CHANGELIST, {"is_duplicate__exact": "1", "article__id__exact": article.pk}
+    )
+
+    flagged = response.context["cl"].result_list
+    assert [(c.author_name, c.import_key) for c in flagged] == [("ohannes boghossian", "4")]
+    assert Comment.objects.get(article=article, import_key="2").is_duplicate is False
+
+
+def test_the_duplicate_of_the_seed_pair_is_flagged_and_filtered(mod_client):
+    article = make_article()
+    text = "MR. President i will never ever trust Russia or Putin"
+    first = make_comment(article, author_name="ohannes boghossian", body=text)
+    make_comment(article, author_name="Ararat", body="Another view.")
+    second = make_comment(
+        article, author_name="ohannes boghossian", body=text + "\nsurvive there is no outer way"
+    )
+    duplicates_mark(article=article)
+
+    response = mod_client.get(CHANGELIST, {"is_duplicate__exact": "1"})
+
+    assert [c.pk for c in response.context["cl"].result_list] == [second.pk]
+    assert first.pk not in {c.pk for c in response.context["cl"].result_list}
+
+
+# Actions
+
+
+def test_approve_comments_publishes_resolves_reports_logs_and_refreshes_the_page(
+    mod_client, moderator, django_capture_on_commit_callbacks
+):
+    article = make_article()
+    pending = make_comment(article, status="pending")
+    reported = make_comment(article, status="pending")
+    report(reported, 3)
+    published = make_comment(article)
+    version = article_page_version(article.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(mod_client, "approve_comments", [pending, reported, published])
+
+    assert messages_of(response) == ["2 comments approved."]
+    for comment in (pending, reported):
+        comment.refresh_from_db()
+        assert comment.status == "published"
+        assert comment.moderated_by == moderator
+        assert comment.moderated_at is not None
+    published.refresh_from_db()
+    assert published.moderated_at is None
+    assert not Report.objects.filter(resolved=False).exists()
+    assert article_page_version(article.pk) > version
+    entries = LogEntry.objects.filter(action_flag=CHANGE, user=moderator)
+    assert sorted(int(e.object_id) for e in entries) == sorted([pending.pk, reported.pk])
+    assert {e.change_message for e in entries} == {"Approved."}
+
+
+def test_approve_dismisses_the_reports_on_a_published_comment(mod_client):
+    comment = make_comment(make_article())
+    report(comment, 2)
+
+    response = act(mod_client, "approve_comments", [comment])
+
+    assert messages_of(response) == ["1 comment approved."]
+    assert Report.objects.filter(comment=comment, resolved=True).count() == 2
+
+
+def test_remove_comments_keeps_the_row_and_the_replies(mod_client):
+    article = make_article()
+    root = make_comment(article)
+    reply = make_comment(article, parent=root)
+    report(root)
+
+    response = act(mod_client, "remove_comments", [root])
+
+    assert messages_of(response) == ["1 comment removed."]
+    root.refresh_from_db()
+    reply.refresh_from_db()
+    assert root.status == "removed"
+    assert reply.status == "published"
+    assert reply.parent_id == root.pk
+    assert Report.objects.get(comment=root).resolved
+    assert LogEntry.objects.get(object_id=str(root.pk)).change_message == "Removed."
+
+
+def test_mark_spam(mod_client):
+    article = make_article()
+    comment = make_comment(article, status="pending")
+    spam_already = make_comment(article, status="spam")
+
+    response = act(mod_client, "mark_spam", [comment, spam_already])
+
+    assert messages_of(response) == ["1 comment marked as spam."]
+    comment.refresh_from_db()
+    assert comment.status == "spam"
+    assert LogEntry.objects.count() == 1
+
+
+def test_an_action_that_changes_nothing_says_so(mod_client):
+    comment = make_comment(make_article())
+
+    response = act(mod_client, "approve_comments", [comment])
+
+    assert messages_of(response) == ["0 comments approved."]
+    assert not LogEntry.objects.exists()
+
+
+def test_remove_threads_removes_the_replies_in_one_update_over_the_tree(mod_client):
+    article = make_article()
+    root = make_comment(article)
+    reply = make_comment(article, parent=root)
+    deeper = make_comment(article, parent=reply)
+    spam = make_comment(article, parent=reply, status="spam")
+    sibling = make_comment(article, parent=root)
+    other_thread = make_comment(article)
+    other_reply = make_comment(article, parent=other_thread)
+    report(deeper)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = act(mod_client, "remove_threads", [reply])
+
+    statuses = dict(Comment.objects.values_list("pk", "status"))
+    assert statuses[reply.pk] == statuses[deeper.pk] == "removed"
+    assert statuses[spam.pk] == "spam"
+    assert statuses[root.pk] == statuses[sibling.pk] == "published"
+    assert statuses[other_thread.pk] == statuses[other_reply.pk] == "published"
+    assert messages_of(response) == ["2 comments removed with the threads."]
+    assert Report.objects.get(comment=deeper).resolved
+    updates = [
+        q["sql"] for q in queries if q["sql"].startswith('UPDATE "comments_comment"')
+    ]
+    assert len(updates) == 1
+    assert '"lft"' in updates[0] and '"tree_id"' in updates[0]
+    assert tree_is_valid(root)
+
+
+def test_remove_threads_on_a_root_and_a_reply_of_another_thread(mod_client):
+    article = make_article()
+    first = make_comment(article)
+    first_reply = make_comment(article, parent=first)
+    second = make_comment(article)
+    second_reply = make_comment(article, parent=second)
+    second_reply_reply = make_comment(article, parent=second_reply)
+
+    act(mod_client, "remove_threads", [first, second_reply])
+
+    statuses = dict(Comment.objects.values_list("pk", "status"))
+    assert statuses[first.pk] == statuses[first_reply.pk] == "removed"
+    assert statuses[second.pk] == "published"
+    assert statuses[second_reply.pk] == statuses[second_reply_reply.pk] == "removed"
+
+
+def test_block_commenters_blocks_emails_and_ips_and_removes_their_pending_comments(
+    mod_client, moderator
+):
+    article, elsewhere = make_article(), make_article()
+    troll = make_comment(article, author_email="Troll@Example.com", ip_address="198.51.100.9")
+    waiting_same_email = make_comment(elsewhere, author_email="troll@example.COM", status="pending")
+    waiting_same_ip = make_comment(elsewhere, ip_address="198.51.100.9", status="pending")
+    published_same_email = make_comment(elsewhere, author_email="troll@example.com")
+    bystander = make_comment(elsewhere, status="pending")
+
+    response = act(mod_client, "block_commenters", [troll])
+
+    assert messages_of(response) == [
+        "2 emails or IP addresses blocked; 2 pending comments removed."
+    ]
+    assert set(BlockedCommenter.objects.values_list("kind", "value", "created_by")) == {
+        ("email", "troll@example.com", moderator.pk),
+        ("ip", "198.51.100.9", moderator.pk),
+    }
+    statuses = dict(Comment.objects.values_list("pk", "status"))
+    assert statuses[waiting_same_email.pk] == statuses[waiting_same_ip.pk] == "removed"
+    assert statuses[troll.pk] == statuses[published_same_email.pk] == "published"
+    assert statuses[bystander.pk] == "pending"
+    assert LogEntry.objects.filter(action_flag=ADDITION).count() == 2
+    assert LogEntry.objects.filter(action_flag=CHANGE).count() == 2
+
+    verdict = comment_screen(
+        article=article,
+        author_name="Someone else",
+        author_email="TROLL@example.com",
+        ip_address=None,
+        body="Hello again.",
+    )
+    assert verdict.refused
+
+
+def test_blocking_twice_adds_nothing_new(mod_client):
+    troll = make_comment(make_article(), author_email="troll@example.com", ip_address=None)
+    act(mod_client, "block_commenters", [troll])
+
+    response = act(mod_client, "block_commenters", [troll])
+
+    assert messages_of(response) == [
+        "0 emails or IP addresses blocked; 0 pending comments removed."
+    ]
+    assert BlockedCommenter.objects.count() == 1
+
+
+def test_select_across_applies_the_action_to_every_filtered_comment(mod_client):
+    article = make_article()
+    waiting = [make_comment(article, status="pending") for _ in range(3)]
+    make_comment(make_article(), status="pending")
+
+    response = mod_client.post(
+        CHANGELIST + f"?article__id__exact={article.pk}",
+        {"action": "approve_comments", "select_across": "1", "_selected_action": [waiting[0].pk]},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["3 comments approved."]
+    assert Comment.objects.filter(status="pending").count() == 1
+
+
+# Change form and delete: the same lock as posting
+
+
+def test_saving_a_comment_takes_the_article_lock_and_records_the_decision(
+    mod_client, moderator, mocker_lock
+):
+    article = make_article()
+    comment = make_comment(article, status="pending")
+    report(comment)
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    # A reply arrives after the moderator opened the form: the save must not undo its shift.
+    form = mod_client.get(url)
+    assert form.status_code == 200
+    make_comment(article, parent=comment)
+
+    response = mod_client.post(url, {"status": "published", "body": comment.body, **INLINE})
+
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == "published"
+    assert comment.moderated_by == moderator
+    assert Report.objects.get(comment=comment).resolved
+    assert mocker_lock == [article.pk]
+    assert tree_is_valid(comment)
+
+
+def test_editing_only_the_body_is_not_a_moderation_decision(mod_client):
+    comment = make_comment(make_article())
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+
+    mod_client.post(url, {"status": "published", "body": "Edited.", **INLINE})
+
+    comment.refresh_from_db()
+    assert comment.body == "Edited."
+    assert comment.moderated_at is None
+
+
+def test_comments_cannot_be_added_in_the_admin(admin_client):
+    assert admin_client.get(reverse("admin:comments_comment_add")).status_code == 403
+
+
+def test_deleting_selected_comments_takes_the_lock_and_keeps_the_tree_valid(
+    admin_client, mocker_lock
+):
+    article = make_article()
+    root = make_comment(article)
+    reply = make_comment(article, parent=root)
+    reply_reply = make_comment(article, parent=reply)
+    kept = make_comment(article, parent=root)
+
+    selected = {"action": "delete_selected", "_selected_action": [reply.pk, reply_reply.pk]}
+    confirm = admin_client.post(CHANGELIST, selected)
+    assert confirm.status_code == 200
+    assert Comment.objects.count() == 4
+    response = admin_client.post(CHANGELIST, {**selected, "post": "yes"}, follow=True)
+
+    assert messages_of(response) == ["2 comments deleted."]
+    assert set(Comment.objects.values_list("pk", flat=True)) == {root.pk, kept.pk}
+    assert mocker_lock == [article.pk]
+    assert tree_is_valid(root)
+    assert LogEntry.objects.filter(action_flag=3).count() == 2
+
+
+def test_deleting_one_comment_takes_the_lock(admin_client, mocker_lock):
+    article = make_article()
+    root = make_comment(article)
+    reply = make_comment(article, parent=root)
+
+    response = admin_client.post(
+        reverse("admin:comments_comment_delete", args=[reply.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert list(Comment.objects.values_list("pk", flat=True)) == [root.pk]
+    assert mocker_lock == [article.pk]
+    assert tree_is_valid(root)
+
+
+INLINE = {
+    "reports-TOTAL_FORMS": "0",
+    "reports-INITIAL_FORMS": "0",
+    "reports-MIN_NUM_FORMS": "0",
+    "reports-MAX_NUM_FORMS": "1000",
+}
+
+
+@pytest.fixture
+def mocker_lock(monkeypatch):
+    """The article ids the services lock, in order."""
+    import comments.services
+
+    taken = []
+    original = comments.services.lock_article
+
+    def lock_article(article_id):
+        taken.append(article_id)
+        original(article_id)
+
+    monkeypatch.setattr(comments.services, "lock_article", lock_article)
+    return taken
+
+
+# The queue
+
+
+def test_queue_lists_pending_and_reported_comments_oldest_first(mod_client):
+    article = make_article()
+    now = timezone.now()
+    newer_pending = make_comment(article, status="pending", created=now - timedelta(hours=1))
+    older_reported = make_comment(article, created=now - timedelta(days=2))
+    report(older_reported)
+    imported_pending = make_comment(article, status="pending", created=None)
+    decided = make_comment(article, created=now - timedelta(days=3))
+    Report.objects.create(comment=decided, reason="spam", session_key="x", resolved=True)
+    make_comment(article, created=now - timedelta(days=4))
+
+    response = mod_client.get(QUEUE)
+
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["cl"].result_list] == [
+        imported_pending.pk,
+        older_reported.pk,
+        newer_pending.pk,
+    ]
+
+
+def test_approving_from_the_queue_empties_it(mod_client):
+    comment = make_comment(make_article(), status="pending")
+
+    response = act(mod_client, "approve_comments", [comment], url=QUEUE)
+
+    assert messages_of(response) == ["1 comment approved."]
+    assert list(mod_client.get(QUEUE).context["cl"].result_list) == []
+
+
+def test_admin_index_shows_how_many_comments_wait(mod_client):
+    article = make_article()
+    make_comment(article, status="pending")
+    report(make_comment(article))
+    make_comment(article)
+
+    html = mod_client.get(reverse("admin:index")).content.decode()
+
+    assert "2 comments waiting for review" in html
+    assert f'href="{QUEUE}"' in html
+
+
+# Policy rules in the admin
+
+
+def test_the_moderation_policy_list_opens_the_single_policy(mod_client):
+    response = mod_client.get(reverse("admin:comments_moderationpolicy_changelist"))
+
+    policy = ModerationPolicy.current()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:comments_moderationpolicy_change", args=[policy.pk])
+    assert ModerationPolicy.objects.count() == 1
+
+
+def test_a_blocked_commenter_is_stored_normalized_and_duplicates_are_refused(mod_client):
+    url = reverse("admin:comments_blockedcommenter_add")
+
+    created = mod_client.post(url, {"kind": "email", "value": "  Troll@Example.COM "})
+    again = mod_client.post(url, {"kind": "email", "value": "troll@example.com"})
+    bad_ip = mod_client.post(url, {"kind": "ip", "value": "300.1.1.1"})
+    bad_email = mod_client.post(url, {"kind": "email", "value": "not an email"})
+
+    assert created.status_code == 302
+    assert list(BlockedCommenter.objects.values_list("value", flat=True)) == ["troll@example.com"]
+    assert again.status_code == 200
+    assert "already exists" in again.content.decode()
+    assert "Enter a valid IPv4 or IPv6 address." in bad_ip.content.decode()
+    assert "Enter a valid email address." in bad_email.content.decode()
+    assert BlockedCommenter.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("add_url", "data", "comment", "expected"),
+    [
+        (
+            "admin:comments_bannedphrase_add",
+            {"phrase": "Straße", "action": "hold"},
+            {"body": "DIE STRASSE"},
+            "pending",
+        ),
+        (
+            "admin:comments_bannedphrase_add",
+            {"phrase": "scum", "action": "refuse"},
+            {"body": "You scum!"},
+            "refused",
+        ),
+        (
+            "admin:comments_blockedcommenter_add",
+            {"kind": "email", "value": "Troll@Example.com"},
+            {"author_email": "troll@EXAMPLE.com"},
+            "refused",
+        ),
+        (
+            "admin:comments_blockedcommenter_add",
+            {"kind": "ip", "value": "198.51.100.9"},
+            {"ip_address": "198.51.100.9"},
+            "refused",
+        ),
+        (
+            "admin:comments_blockedcommenter_add",
+            {"kind": "name", "value": "Groß Troll"},
+            {"author_name": "GROSS TROLL"},
+            "refused",
+        ),
+    ],
+)
+def test_rules_added_in_the_admin_apply_to_new_comments(
+    mod_client, add_url, data, comment, expected
+):
+    article = make_article()
+    fields = {
+        "author_name": "Reader",
+        "author_email": "reader@example.com",
+        "ip_address": "192.0.2.1",
+        "body": "Hello.",
+    }
+    assert comment_screen(article=article, **fields).status == "published"
+
+    assert mod_client.post(reverse(add_url), data).status_code == 302
+
+    verdict = comment_screen(article=article, **{**fields, **comment})
+    assert ("refused" if verdict.refused else verdict.status) == expected
+    assert comment_screen(article=article, **fields).status == "published"
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("open", "published"), ("premoderate", "pending"), ("first_comment", "pending")],
+)
+def test_the_policy_mode_set_in_the_admin_applies_to_new_comments(mod_client, mode, expected):
+    policy = ModerationPolicy.current()
+    url = reverse("admin:comments_moderationpolicy_change", args=[policy.pk])
+
+    assert mod_client.post(url, {"mode": mode}).status_code == 302
+
+    verdict = comment_screen(
+        article=make_article(),
+        author_name="Reader",
+        author_email="new@example.com",
+        ip_address=None,
+        body="Hello.",
+    )
+    assert verdict.status == expected
+
+
+def test_premoderating_an_article_in_the_admin_holds_its_new_comments(admin_client):
+    article = make_article()
+    url = reverse("admin:articles_article_change", args=[article.pk])
+
+    response = admin_client.post(
+        url,
+        {
+            "title": article.title,
+            "slug": article.slug,
+            "body": json.dumps(article.body),
+            "captions": "[]",
+            "comments_open": "on",
+            "premoderated": "on",
+            "published_at_0": "2026-01-02",
+            "published_at_1": "10:00:00",
+        },
+    )
+
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.premoderated
+    verdict = comment_screen(
+        article=article,
+        author_name="Reader",
+        author_email="reader@example.com",
+        ip_address=None,
+        body="Hello.",
+    )
+    assert verdict.status == "pending"
+    assert verdict.reasons == ["the article is pre-moderated"]
+
+
+def test_the_report_count_links_to_the_comments_reports(mod_client):
+    article = make_article()
+    comment = make_comment(article)
+    report(comment, 2)
+    report(make_comment(article))
+    url = reverse("admin:comments_report_changelist") + f"?comment__id__exact={comment.pk}"
+
+    assert f'href="{url}"' in mod_client.get(CHANGELIST).content.decode()
+    response = mod_client.get(url)
+
+    assert response.status_code == 200
+    assert {r.comment_id for r in response.context["cl"].result_list} == {comment.pk}
+    assert len(response.context["cl"].result_list) == 2
+
+
+def test_the_queue_filtered_by_article(mod_client):
+    article = make_article()
+    waiting = make_comment(article, status="pending")
+    make_comment(make_article(), status="pending")
+
+    response = mod_client.get(QUEUE, {"article__id__exact": article.pk})
+
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["cl"].result_list] == [waiting.pk]

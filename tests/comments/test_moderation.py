@@ -1,0 +1,232 @@
+import pytest
+from django.utils import timezone
+
+from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
+from comments.moderation import (
+    BLOCKED_MESSAGE,
+    REFUSED_MESSAGE,
+    comment_screen,
+    is_duplicate,
+    normalized_body,
+)
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+
+def screen(article=None, *, name="Reader", email="reader@example.com", ip="192.0.2.10",
+           body="A fair point."):
+    return comment_screen(
+        article=article or make_article(),
+        author_name=name,
+        author_email=email,
+        ip_address=ip,
+        body=body,
+    )
+
+
+def set_mode(mode):
+    policy = ModerationPolicy.current()
+    policy.mode = mode
+    policy.save()
+
+
+def test_an_ordinary_comment_is_published():
+    verdict = screen()
+
+    assert verdict.status == Comment.Status.PUBLISHED
+    assert verdict.refused == ""
+    assert verdict.reasons == []
+
+
+# Banned words and phrases
+
+
+@pytest.mark.parametrize(
+    ("phrase", "body", "matches"),
+    [
+        ("idiot", "You are an idiot.", True),
+        ("idiot", "You are an IDIOT!", True),
+        ("idiot", "Idiots, all of them.", False),
+        ("ass", "Go back to class.", False),
+        ("ass", "What an ass", True),
+        ("straße", "DIE STRASSE IST ZU", True),
+        ("STRASSE", "die Straße ist zu", True),
+        ("dirty liar", "a Dirty\n  LIAR indeed", True),
+        ("dirty liar", "dirty and a liar", False),
+        ("ＫＧＢ", "the kgb manual", True),
+        ("f*ck", "oh f*ck it", True),
+        ("f*ck", "oh fuck it", False),
+    ],
+)
+def test_banned_phrases_match_whole_words_case_folded(phrase, body, matches):
+    BannedPhrase.objects.create(phrase=phrase, action=BannedPhrase.Action.HOLD)
+
+    verdict = screen(body=body)
+
+    assert (verdict.status == Comment.Status.PENDING) is matches
+    assert (f"held phrase “{phrase}”" in verdict.reasons) is matches
+
+
+def test_a_refusing_phrase_refuses_politely_even_after_a_holding_one():
+    BannedPhrase.objects.create(phrase="aardvark", action=BannedPhrase.Action.HOLD)
+    BannedPhrase.objects.create(phrase="scum", action=BannedPhrase.Action.REFUSE)
+
+    verdict = screen(body="An aardvark is no SCUM.")
+
+    assert verdict.refused == REFUSED_MESSAGE
+    assert verdict.reasons == ["refused phrase “scum”"]
+
+
+def test_a_blank_phrase_matches_nothing():
+    BannedPhrase.objects.create(phrase="   ", action=BannedPhrase.Action.REFUSE)
+
+    assert screen().status == Comment.Status.PUBLISHED
+
+
+# Blocked commenters
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "given"),
+    [
+        ("email", "Troll@Example.com", {"email": "tROLL@example.COM"}),
+        ("ip", "198.51.100.9", {"ip": "198.51.100.9"}),
+        ("ip", "2001:DB8:0:0::1", {"ip": "2001:db8::1"}),
+        ("name", "Groß Troll", {"name": "GROSS   troll"}),
+    ],
+)
+def test_blocked_commenters_are_refused_with_a_polite_message(kind, value, given):
+    BlockedCommenter.objects.create(kind=kind, value=value)
+
+    verdict = screen(**given)
+
+    assert verdict.refused == BLOCKED_MESSAGE
+    assert "Sorry" in verdict.refused
+
+
+def test_a_block_on_one_kind_does_not_catch_another():
+    BlockedCommenter.objects.create(kind="name", value="reader@example.com")
+    BlockedCommenter.objects.create(kind="email", value="someone@example.com")
+
+    assert screen(name="Someone", email="reader@example.com").refused == ""
+
+
+# Links
+
+
+def test_a_comment_with_hold_links_or_more_links_is_held(settings):
+    settings.COMMENTS_HOLD_LINKS = 2
+    one = "See https://example.com for more."
+    two = "See https://example.com and www.example.org."
+
+    assert screen(body=one).status == Comment.Status.PUBLISHED
+    verdict = screen(body=two)
+    assert verdict.status == Comment.Status.PENDING
+    assert verdict.reasons == ["2 or more links"]
+
+
+def test_hold_links_zero_turns_the_rule_off(settings):
+    settings.COMMENTS_HOLD_LINKS = 0
+
+    assert screen(body="http://a.example http://b.example http://c.example").status == "published"
+
+
+# Pre-moderation and first-comment moderation
+
+
+def test_a_premoderated_article_holds_every_comment():
+    verdict = screen(make_article(premoderated=True))
+
+    assert verdict.status == Comment.Status.PENDING
+    assert verdict.reasons == ["the article is pre-moderated"]
+
+
+def test_site_wide_premoderation_holds_every_comment():
+    set_mode(ModerationPolicy.Mode.PREMODERATE)
+
+    verdict = screen()
+
+    assert verdict.status == Comment.Status.PENDING
+    assert verdict.reasons == ["the site is pre-moderated"]
+
+
+def test_first_comment_moderation_holds_until_one_comment_is_approved():
+    set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
+    article = make_article()
+
+    assert screen(article, email="new@example.com").status == Comment.Status.PENDING
+
+    held = make_comment(article, author_email="new@example.com", status="pending")
+    assert screen(article, email="new@example.com").status == Comment.Status.PENDING
+
+    held.status = Comment.Status.PUBLISHED
+    held.moderated_at = timezone.now()
+    held.save()
+    assert screen(article, email="NEW@example.com").status == Comment.Status.PUBLISHED
+    assert screen(article, email="other@example.com").status == Comment.Status.PENDING
+
+
+def test_first_comment_moderation_trusts_a_comment_published_on_the_site_before():
+    set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
+    article = make_article()
+    make_comment(article, author_email="regular@example.com")
+    make_comment(article, author_email="imported@example.com", import_key="3")
+    make_comment(article, author_email="removed@example.com", status="removed")
+
+    assert screen(article, email="regular@example.com").status == Comment.Status.PUBLISHED
+    assert screen(article, email="imported@example.com").status == Comment.Status.PENDING
+    assert screen(article, email="removed@example.com").status == Comment.Status.PENDING
+    assert screen(article, email="").status == Comment.Status.PENDING
+
+
+def test_reasons_add_up():
+    BannedPhrase.objects.create(phrase="rubbish")
+    set_mode(ModerationPolicy.Mode.PREMODERATE)
+
+    verdict = screen(make_article(premoderated=True), body="Rubbish: http://a.example http://b.example")
+
+    assert verdict.reasons == [
+        "held phrase “rubbish”",
+        "2 or more links",
+        "the article is pre-moderated",
+        "the site is pre-moderated",
+    ]
+
+
+# A fixed number of queries
+
+
+def test_screening_does_at_most_four_queries_whatever_the_number_of_rules(
+    django_assert_num_queries,
+):
+    article = make_article()
+    for n in range(30):
+        BannedPhrase.objects.create(phrase=f"word{n}")
+        BlockedCommenter.objects.create(kind="email", value=f"blocked{n}@example.com")
+    set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
+    for _ in range(10):
+        make_comment(article, author_email="someone@example.com", status="pending")
+
+    with django_assert_num_queries(4):
+        screen(article, email="someone@example.com")
+    set_mode(ModerationPolicy.Mode.OPEN)
+    with django_assert_num_queries(3):
+        screen(article)
+    with django_assert_num_queries(1):
+        screen(article, email="blocked3@example.com")
+
+
+# Duplicates
+
+
+def test_normalized_body_folds_case_and_white_space():
+    assert normalized_body("  Hello\n\tWORLD  ") == "hello world"
+
+
+def test_a_repost_with_a_line_added_is_a_duplicate():
+    first = "MR. President i will never ever trust Russia"
+    assert is_duplicate(first + "\nsurvive there is no outer way", [first])
+    assert is_duplicate(first.upper(), [first])
+    assert not is_duplicate("Something else entirely.", [first])
+    assert not is_duplicate("   ", [first])
