@@ -1,3 +1,11 @@
+from django.urls import path
+
+from comments import views
+
 app_name = "comments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("articles/<slug:slug>/comments/", views.comment_post, name="post"),
+    path("articles/<slug:slug>/comments/<int:pk>/reply/", views.comment_reply, name="reply"),
+    path("articles/<slug:slug>/comments/<int:pk>/report/", views.comment_report, name="report"),
+]
