@@ -1,18 +1,37 @@
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.utils.crypto import get_random_string
 from django.views.decorators.cache import never_cache
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def _cache_ok() -> bool:
+    # Each backend raises its own errors (redis.ConnectionError, ...): any failure means down.
+    key, value = "healthz", get_random_string(12)
+    try:
+        cache.set(key, value, timeout=10)
+        return cache.get(key) == value
+    except Exception:
+        return False
 
 
 @never_cache
 def healthz(request):
     """200 when every part answers, 503 naming the part that does not."""
-    status = {"status": "ok", "database": "ok"}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        status["database"] = "error"
-        status["status"] = "error"
-    return JsonResponse(status, status=200 if status["status"] == "ok" else 503)
-
+    parts = {
+        "database": "ok" if _database_ok() else "error",
+        "cache": "ok" if _cache_ok() else "error",
+    }
+    healthy = all(state == "ok" for state in parts.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503
+    )

@@ -9,7 +9,8 @@ from django.urls import reverse
 def test_healthz_reports_ok(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"]
 
 
 @pytest.mark.django_db
@@ -20,5 +21,18 @@ def test_healthz_reports_a_failing_database_with_503(client):
     ):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.json()["database"] == "error"
-    assert response.json()["status"] == "error"
+    assert response.json() == {"status": "error", "database": "error", "cache": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_failing_cache_with_503(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Nothing listens on port 1: the connection is refused at once.
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "ok", "cache": "error"}

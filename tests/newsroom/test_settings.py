@@ -7,7 +7,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_settings(env_overrides: dict[str, str], code: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    own = ("DJANGO_", "DATABASE_", "REDIS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
     return subprocess.run(
@@ -39,13 +40,28 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
         },
         "from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], "
-        "s.CACHES['default']['BACKEND'])",
+        "s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'], s.SESSION_ENGINE)",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "papers",
         "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/3",
+        "django.contrib.sessions.backends.cache",
+    ]
+
+
+def test_without_redis_the_cache_is_local_memory_and_sessions_are_in_the_database():
+    result = run_settings(
+        {"DJANGO_SECRET_KEY": "x" * 50},
+        "from django.conf import settings as s; "
+        "print(s.CACHES['default']['BACKEND'], s.SESSION_ENGINE)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.contrib.sessions.backends.db",
     ]
 
 
