@@ -51,8 +51,21 @@ def test_a_second_run_leaves_the_same_rows():
     run(str(SEEDS))
     before = snapshot()
     out, _ = run(str(SEEDS))
-    assert last_line(out) == "5 articles (0 new, 5 updated), 39 comments imported; 0 files failed"
+    assert last_line(out) == (
+        "5 articles (0 new, 0 updated, 5 unchanged), 39 comments imported; 0 files failed"
+    )
     assert snapshot() == before
+
+
+def test_a_changed_file_counts_as_updated_and_the_others_as_unchanged(tmp_path):
+    (tmp_path / "a.txt").write_text(GOOD)
+    (tmp_path / "b.txt").write_text(GOOD.replace("Good", "Second"))
+    run(str(tmp_path))
+    (tmp_path / "a.txt").write_text(GOOD + "\n  2. Bob said:\n\n    Me too.\n")
+    out, _ = run(str(tmp_path))
+    assert last_line(out) == (
+        "2 articles (0 new, 1 updated, 1 unchanged), 3 comments imported; 0 files failed"
+    )
 
 
 def test_verbosity_2_prints_one_line_per_file():

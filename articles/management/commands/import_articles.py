@@ -29,33 +29,38 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths, dry_run, verbosity, **options):
-        new = updated = comments = failed = 0
+        new = updated = unchanged = comments = failed = 0
         for path, problem in self._files(paths or [settings.BASE_DIR / "fixtures" / "seeds"]):
             try:
                 if problem:
                     raise FileFailed(f"{path}: {problem}")
-                created, count, status = self._import(path, dry_run=dry_run)
+                created, changed, count, status = self._import(path, dry_run=dry_run)
             except FileFailed as exc:
                 self.stderr.write(str(exc))
                 failed += 1
                 continue
             new += created
-            updated += not created
+            updated += changed and not created
+            unchanged += not changed
             comments += count
             if verbosity >= 2:
                 self.stdout.write(f"{path}: {status}, {count} comments")
 
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
+        articles = new + updated + unchanged
+        counts = f"{new} new, {updated} updated" + (f", {unchanged} unchanged" if unchanged else "")
         self.stdout.write(
-            f"{new + updated} articles ({new} new, {updated} updated), "
-            f"{comments} comments imported; {failed} files failed"
+            f"{articles} articles ({counts}), {comments} comments imported; {failed} files failed"
         )
         if failed:
-            raise CommandError(f"{failed} of {failed + new + updated} files failed", returncode=1)
+            raise CommandError(f"{failed} of {failed + articles} files failed", returncode=1)
 
-    def _import(self, path: Path, *, dry_run: bool) -> tuple[bool, int, str]:
-        """Import one file (in its own transaction); returns (created, comments, status)."""
+    def _import(self, path: Path, *, dry_run: bool) -> tuple[bool, bool, int, str]:
+        """Import one file (in its own transaction).
+
+        Returns (created, changed, comments, status); a dry run counts every file as changed.
+        """
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -65,7 +70,7 @@ class Command(BaseCommand):
             if dry_run:
                 article_check(parsed=parsed, source_key=path.stem)
                 created = not Article.objects.filter(source_key=path.stem).exists()
-                return created, parsed.comment_count, (
+                return created, True, parsed.comment_count, (
                     "would be new" if created else "would update its article"
                 )
             result = article_import(parsed=parsed, source_key=path.stem)
@@ -74,7 +79,7 @@ class Command(BaseCommand):
             raise FileFailed(f"{where}: {exc.reason}") from exc
         except DatabaseError as exc:
             raise FileFailed(f"{path}: not stored, the database refused it: {exc}") from exc
-        return result.created, result.comments, self._status(result)
+        return result.created, result.changed, result.comments, self._status(result)
 
     def _files(self, paths) -> list[tuple[Path, str]]:
         """The files to read, in order and each once, each with the problem that stops it."""
