@@ -1,18 +1,94 @@
 from django import forms
 
+from comments.models import Comment, Report
+from comments.services import PARENT_GONE
+
+# Cookies that remember a guest's name and email for the next comment, when the guest asks.
+AUTHOR_COOKIE = "comment_author"
+EMAIL_COOKIE = "comment_email"
+REMEMBER_SALT = "comments.remember"
+REMEMBER_MAX_AGE = 365 * 24 * 60 * 60
+
 
 class CommentForm(forms.Form):
-    name = forms.CharField(max_length=80)
-    email = forms.EmailField(help_text="Never shown publicly.")
-    body = forms.CharField(widget=forms.Textarea, max_length=5000)
-    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(
+        max_length=80,
+        error_messages={"required": "Enter your name.", "max_length": "Use at most 80 characters."},
+    )
+    email = forms.EmailField(
+        help_text="Never shown publicly.",
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter a valid email address, such as name@example.com.",
+        },
+    )
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+        error_messages={
+            "required": "Write something before posting.",
+            "max_length": "Keep your comment to 5,000 characters or fewer (it has %(show_value)d).",
+        },
+    )
+    parent = forms.IntegerField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": PARENT_GONE},
+    )
+    remember = forms.BooleanField(
+        required=False,
+        label="Save my name and email in this browser for the next time I comment.",
+    )
+    # A trap for bots, hidden from people: a post that fills it in is dropped silently.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise forms.ValidationError("Write something before posting.", code="blank")
-        return body
+    def __init__(self, *args, article=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.article = article
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
 
     def clean_parent(self) -> int | None:
-        return self.cleaned_data.get("parent")
+        parent_id = self.cleaned_data.get("parent")
+        if parent_id is None:
+            return None
+        visible = Comment.objects.visible().filter(pk=parent_id, article=self.article)
+        if self.article is None or not visible.exists():
+            raise forms.ValidationError(PARENT_GONE, code="parent_unavailable")
+        return parent_id
 
+    def is_trap_filled(self) -> bool:
+        return bool(self.data.get("website", "").strip())
+
+    @classmethod
+    def initial_for(cls, request, *, parent: Comment | None = None) -> dict:
+        """The initial values of a fresh form: the remembered name and email, if any."""
+        initial = {"parent": parent.pk if parent else None}
+        if request is None:
+            return initial
+        name = request.get_signed_cookie(AUTHOR_COOKIE, default="", salt=REMEMBER_SALT)
+        email = request.get_signed_cookie(EMAIL_COOKIE, default="", salt=REMEMBER_SALT)
+        if name or email:
+            initial.update(name=name, email=email, remember=True)
+        return initial
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        label="Why should moderators look at this comment?",
+        error_messages={"required": "Choose a reason."},
+    )
+    detail = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Anything moderators should know (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -3,17 +3,23 @@
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from articles.cache import article_page_changed
 from articles.models import Article
-from comments.locks import lock_article
+from comments.locks import lock_article, lock_forest
 from comments.models import BlockedCommenter, Comment, Report
-from comments.moderation import is_duplicate
+from comments.moderation import comment_screen, is_duplicate
+
+PARENT_GONE = (
+    "The comment you are replying to is no longer available. "
+    "Post again to publish your text as a new comment instead."
+)
 
 
 @transaction.atomic
@@ -235,3 +241,149 @@ def discussions_set_open(*, articles: QuerySet[Article], is_open: bool) -> list[
         for article in changed:
             article_page_changed(article.pk)
     return changed
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What `comment_post` did: stored `comment`, or refused it with a `refused` message.
+
+    `refused_field` names the form field the message belongs to ("parent"), or is None when the
+    message is about the whole comment.
+    """
+
+    comment: Comment | None = None
+    refused: str = ""
+    refused_field: str | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def pending(self) -> bool:
+        return self.comment is not None and self.comment.status == Comment.Status.PENDING
+
+
+def _reply_target(parent: Comment) -> Comment:
+    """The comment a reply to `parent` hangs under: `parent`, or, when the reply would go
+    deeper than COMMENTS_MAX_DEPTH, `parent`'s ancestor at the deepest level that allows it."""
+    deepest_parent_level = max(settings.COMMENTS_MAX_DEPTH, 1) - 1
+    if parent.level <= deepest_parent_level:
+        return parent
+    return Comment.objects.get(
+        tree_id=parent.tree_id,
+        lft__lt=parent.lft,
+        rght__gt=parent.rght,
+        level=deepest_parent_level,
+    )
+
+
+@transaction.atomic
+def comment_post(
+    *,
+    article: Article,
+    parent_id: int | None,
+    author_name: str,
+    author_email: str,
+    body: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> PostResult:
+    """Post a reader's comment on `article`, as a reply to `parent_id` or a new thread.
+
+    The policy rules run first and may refuse the comment (nothing is stored) or hold it. The
+    tree write runs under the locks of comments/locks.py, and the parent is read again after
+    them: until then a moderator may have hidden it, or another reply shifted its lft/rght.
+    """
+    verdict = comment_screen(
+        article=article,
+        author_name=author_name,
+        author_email=author_email,
+        ip_address=ip_address,
+        body=body,
+    )
+    if verdict.refused:
+        return PostResult(refused=verdict.refused, reasons=tuple(verdict.reasons))
+
+    parent = None
+    thread_position = 0
+    if parent_id is None:
+        lock_forest()
+        lock_article(article.pk)
+        last = Comment.objects.for_article(article).filter(parent=None).aggregate(
+            last=Max("thread_position")
+        )["last"]
+        thread_position = (last or 0) + 1
+    else:
+        lock_article(article.pk)
+        parent = Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
+        if parent is None:
+            return PostResult(refused=PARENT_GONE, refused_field="parent")
+        parent = _reply_target(parent)
+
+    earlier = Comment.objects.for_article(article).filter(author_name__iexact=author_name)
+    comment = Comment(
+        article=article,
+        parent=parent,
+        author_name=author_name,
+        author_email=author_email,
+        body=body,
+        status=verdict.status,
+        created=timezone.now(),
+        thread_position=thread_position,
+        ip_address=ip_address,
+        user_agent=user_agent[: Comment._meta.get_field("user_agent").max_length],
+        is_duplicate=is_duplicate(body, list(earlier.values_list("body", flat=True))),
+    )
+    comment.save()
+    if comment.status == Comment.Status.PUBLISHED:
+        article_page_changed(article.pk)
+    return PostResult(comment=comment, reasons=tuple(verdict.reasons))
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What `report_create` did: the new report, or None when this session had reported it."""
+
+    report: Report | None
+    held: bool = False
+
+    @property
+    def already_reported(self) -> bool:
+        return self.report is None
+
+
+@transaction.atomic
+def report_create(
+    *,
+    comment: Comment,
+    reason: str,
+    detail: str,
+    session_key: str,
+    ip_address: str | None,
+) -> ReportResult:
+    """Record a reader's report of `comment`, once per session.
+
+    When the comment's open reports reach COMMENTS_REPORT_THRESHOLD, a published comment is held
+    for review. The article lock orders this against moderators deciding the same comment.
+    """
+    lock_article(comment.article_id)
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                comment=comment,
+                reason=reason,
+                detail=detail,
+                session_key=session_key,
+                ip_address=ip_address,
+            )
+    except IntegrityError:
+        return ReportResult(report=None)
+    open_reports = Report.objects.filter(comment=comment, resolved=False).count()
+    held = False
+    if open_reports >= settings.COMMENTS_REPORT_THRESHOLD:
+        held = bool(
+            Comment.objects.filter(pk=comment.pk, status=Comment.Status.PUBLISHED).update(
+                status=Comment.Status.PENDING
+            )
+        )
+        if held:
+            article_page_changed(comment.article_id)
+    return ReportResult(report=report, held=held)

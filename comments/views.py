@@ -1,24 +1,159 @@
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+import ipaddress
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from articles.models import Article
+from comments import services
+from comments.forms import (
+    AUTHOR_COOKIE,
+    EMAIL_COOKIE,
+    REMEMBER_MAX_AGE,
+    REMEMBER_SALT,
+    CommentForm,
+    ReportForm,
+)
 from comments.models import Comment
+from comments.ratelimit import posting_throttle
+
+OWN_PENDING_KEY = "comments_own_pending"
+
+
+def _client_ip(request) -> str | None:
+    """REMOTE_ADDR only: forwarded headers are trivially forged by the client."""
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
+
+
+def _article(slug: str) -> Article:
+    return get_object_or_404(Article.objects.published(), slug=slug)
+
+
+def _closed(request, article: Article):
+    return render(request, "comments/closed.html", {"article": article}, status=403)
+
+
+def _form_page(request, article: Article, form: CommentForm):
+    """The form again, with its messages and everything typed, and the comment replied to."""
+    parent_id = form.cleaned_data.get("parent")
+    parent = None
+    if parent_id is not None:
+        parent = Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
+    return render(
+        request,
+        "comments/comment_form_page.html",
+        {"article": article, "form": form, "parent": parent},
+        status=400,
+    )
+
+
+def _remember_author(response, form: CommentForm) -> None:
+    """Keep the author's name and email in signed cookies when asked, or forget them."""
+    if form.cleaned_data["remember"]:
+        for cookie, value in (
+            (AUTHOR_COOKIE, form.cleaned_data["name"]),
+            (EMAIL_COOKIE, form.cleaned_data["email"]),
+        ):
+            response.set_signed_cookie(
+                cookie,
+                value,
+                salt=REMEMBER_SALT,
+                max_age=REMEMBER_MAX_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+    else:
+        response.delete_cookie(AUTHOR_COOKIE, samesite="Lax")
+        response.delete_cookie(EMAIL_COOKIE, samesite="Lax")
 
 
 @require_POST
 def comment_post(request, slug):
-    get_object_or_404(Article.objects.published(), slug=slug)
-    return HttpResponse(status=501)
+    article = _article(slug)
+    if not article.discussion_open():
+        return _closed(request, article)
+    form = CommentForm(request.POST, article=article)
+    if form.is_trap_filled():
+        # Answer a bot as if it had succeeded, so it learns nothing.
+        return redirect(f"{article.get_absolute_url()}#comments")
+    if not form.is_valid():
+        return _form_page(request, article, form)
+
+    ip_address = _client_ip(request)
+    retry_after = posting_throttle(ip_address=ip_address, email=form.cleaned_data["email"])
+    if retry_after is not None:
+        response = render(
+            request, "429.html", {"article": article, "retry_after": retry_after}, status=429
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+
+    result = services.comment_post(
+        article=article,
+        parent_id=form.cleaned_data["parent"],
+        author_name=form.cleaned_data["name"],
+        author_email=form.cleaned_data["email"],
+        body=form.cleaned_data["body"],
+        ip_address=ip_address,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    if result.comment is None:
+        form.add_error(result.refused_field, result.refused)
+        return _form_page(request, article, form)
+
+    comment = result.comment
+    if result.pending:
+        request.session[OWN_PENDING_KEY] = [*request.session.get(OWN_PENDING_KEY, []), comment.pk]
+        messages.info(
+            request,
+            "Thank you. Your comment is awaiting moderation: other readers will see it once a "
+            "moderator has approved it.",
+        )
+    else:
+        messages.success(request, "Thank you, your comment is published.")
+    response = redirect(comment.get_absolute_url())
+    _remember_author(response, form)
+    return response
 
 
 @require_GET
 def comment_reply(request, slug, pk):
-    get_object_or_404(Comment.objects.visible(), pk=pk, article__slug=slug)
-    return HttpResponse(status=501)
+    article = _article(slug)
+    parent = get_object_or_404(Comment.objects.for_article(article).visible(), pk=pk)
+    return render(request, "comments/comment_reply.html", {"article": article, "parent": parent})
 
 
 @require_http_methods(["GET", "POST"])
 def comment_report(request, slug, pk):
-    get_object_or_404(Comment.objects.visible(), pk=pk, article__slug=slug)
-    return HttpResponse(status=501)
+    article = _article(slug)
+    comment = get_object_or_404(Comment.objects.for_article(article).visible(), pk=pk)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if request.session.session_key is None:
+            request.session.create()
+        result = services.report_create(
+            comment=comment,
+            reason=form.cleaned_data["reason"],
+            detail=form.cleaned_data["detail"],
+            session_key=request.session.session_key,
+            ip_address=_client_ip(request),
+        )
+        if result.already_reported:
+            messages.info(request, "You have already reported this comment. Thank you.")
+        else:
+            messages.success(
+                request, "Thank you for your report. A moderator will look at this comment."
+            )
+        return redirect(comment.get_absolute_url())
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "comments/comment_report.html",
+        {"article": article, "comment": comment, "form": form},
+        status=status,
+    )

@@ -7,14 +7,18 @@ register = template.Library()
 
 @register.inclusion_tag("comments/includes/comment_form.html", takes_context=True)
 def comment_form(context, article, form=None, parent=None):
-    """The form for a new comment, or a reply to `parent`, on `article`."""
+    """The form for a new comment, or a reply to `parent`, on `article`.
+
+    A fresh form starts with the name and email the reader asked this browser to remember.
+    """
+    request = context.get("request")
     if form is None:
-        form = CommentForm(initial={"parent": parent.pk if parent else None})
+        form = CommentForm(initial=CommentForm.initial_for(request, parent=parent))
     return {
         "article": article,
         "form": form,
         "parent": parent,
         "open": article.discussion_open(),
-        "request": context.get("request"),
+        "request": request,
         "csrf_token": context.get("csrf_token"),
     }
