@@ -1,10 +1,13 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connections, models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+
+SEARCH_MAX_LENGTH = 200
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -16,6 +19,36 @@ class ArticleQuerySet(models.QuerySet):
         return self.annotate(
             visible_comment_count=Count("comments", filter=Q(comments__status="published"))
         )
+
+    def listing(self, query: str = ""):
+        """What readers browse: published articles matching `query`, newest first, counted.
+
+        The ordering is explicit because a query with GROUP BY ignores Meta.ordering.
+        """
+        return (
+            self.published()
+            .search(query)
+            .with_comment_counts()
+            .order_by(*self.model._meta.ordering)
+        )
+
+    def search(self, query: str):
+        """Articles whose title or body hold every word of `query`.
+
+        Full-text search (English stemming, web-search syntax that never fails to parse) on
+        PostgreSQL; a case-insensitive match of each word elsewhere.
+        """
+        query = " ".join(query.split())[:SEARCH_MAX_LENGTH]
+        if not query:
+            return self
+        if connections[self.db].vendor == "postgresql":
+            return self.annotate(
+                search_document=SearchVector("title", "body_text", config="english")
+            ).filter(search_document=SearchQuery(query, config="english", search_type="websearch"))
+        words = Q()
+        for word in query.split():
+            words &= Q(title__icontains=word) | Q(body_text__icontains=word)
+        return self.filter(words)
 
 
 class Article(models.Model):

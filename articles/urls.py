@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import views
+from articles import api, feeds, views
 
 app_name = "articles"
 
@@ -12,4 +12,12 @@ urlpatterns = [
         views.comment_permalink,
         name="comment_permalink",
     ),
+    path(
+        "articles/<slug:slug>/comments/feed/",
+        feeds.ArticleCommentsFeed(),
+        name="comments_feed",
+    ),
+    path("feeds/articles/", feeds.LatestArticlesFeed(), name="feed"),
+    path("api/articles/", api.article_list, name="api_list"),
+    path("api/articles/<slug:slug>/", api.article_detail, name="api_detail"),
 ]

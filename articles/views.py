@@ -3,13 +3,22 @@ from django.views.generic import DetailView, ListView
 
 from articles.models import Article
 from comments.models import Comment
+from comments.tree import discussion_page, own_pending_ids, thread_page_number
 
 
 class ArticleListView(ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        return Article.objects.published().with_comment_counts()
+        return Article.objects.listing(self.request.GET.get("q", ""))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["query"] = " ".join(self.request.GET.get("q", "").split())
+        if context["is_paginated"]:
+            page = context["page_obj"]
+            context["page_range"] = page.paginator.get_elided_page_range(page.number)
+        return context
 
 
 class ArticleDetailView(DetailView):
@@ -18,12 +27,23 @@ class ArticleDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["comments"] = Comment.objects.for_article(self.object).visible()
+        context["discussion"] = discussion_page(
+            article=self.object,
+            page_number=self.request.GET.get("page"),
+            sort=self.request.GET.get("sort"),
+            own_pending=own_pending_ids(self.request.session),
+        )
         return context
 
 
 def comment_permalink(request, slug, pk):
+    """Send a comment's link to the article page that shows its thread, at the comment."""
     comment = get_object_or_404(
-        Comment.objects.select_related("article"), pk=pk, article__slug=slug
+        Comment.objects.select_related("article"),
+        pk=pk,
+        article__slug=slug,
+        article__in=Article.objects.published(),
     )
-    return redirect(f"{comment.article.get_absolute_url()}#comment-{comment.pk}")
+    page = thread_page_number(comment)
+    query = f"?page={page}" if page > 1 else ""
+    return redirect(f"{comment.article.get_absolute_url()}{query}#comment-{comment.pk}")

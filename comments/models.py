@@ -16,6 +16,15 @@ class CommentQuerySet(TreeQuerySet):
     def visible(self):
         return self.filter(status=Comment.Status.PUBLISHED)
 
+    def threads(self, *, own_pending=()):
+        """Top-level comments whose thread holds something a reader may see: a published
+        comment anywhere in it, or one of the reader's own (`own_pending` ids) pending ones."""
+        shown = Q(status=Comment.Status.PUBLISHED)
+        if own_pending:
+            shown |= Q(pk__in=own_pending, status=Comment.Status.PENDING)
+        in_thread = Comment.objects.filter(shown, tree_id=OuterRef("tree_id"))
+        return self.filter(parent=None).filter(Exists(in_thread))
+
     def imported(self):
         return self.exclude(import_key="")
 
