@@ -132,7 +132,7 @@ def comment_reply(request, slug, pk):
 def comment_report(request, slug, pk):
     article = _article(slug)
     comment = get_object_or_404(Comment.objects.for_article(article).visible(), pk=pk)
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if request.session.session_key is None:
             request.session.create()
