@@ -11,6 +11,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from newsroom.ratelimit import rate_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -211,3 +213,7 @@ COMMENTS_CLOSE_AFTER_DAYS = (
 COMMENTS_HOLD_LINKS = env_int("COMMENTS_HOLD_LINKS", 2)
 COMMENTS_REPORT_THRESHOLD = env_int("COMMENTS_REPORT_THRESHOLD", 3)
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
+# Failed admin sign-ins allowed per user name and per IP address in a window.
+ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")
+for _name in ("COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"):
+    rate_parse(globals()[_name], _name)

@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -80,3 +82,10 @@ def test_a_bad_number_in_the_environment_is_named():
     assert result.returncode != 0
     assert "COMMENTS_MAX_DEPTH must be a whole number" in result.stderr
 
+
+
+@pytest.mark.parametrize("name", ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"])
+def test_a_malformed_rate_limit_stops_start_up_and_names_the_variable(name):
+    result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, name: "lots"}, "pass")
+    assert result.returncode != 0
+    assert f'{name} must be "N/SECONDS"' in result.stderr
