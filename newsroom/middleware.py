@@ -1,3 +1,6 @@
+import contextlib
+import ipaddress
+
 from django.conf import settings
 
 
@@ -17,3 +20,28 @@ class AdminContentSecurityPolicyMiddleware:
         if match is not None and "admin" in match.namespaces:
             response._csp_config = settings.ADMIN_CSP
         return response
+
+
+class ForwardedForMiddleware:
+    """Behind TRUSTED_PROXY_HOPS reverse proxies, take the client's address from X-Forwarded-For.
+
+    Each trusted proxy appends the address it saw, so the client is the entry that many places
+    from the right; entries further left were written by the client and are not trusted. The
+    rate limits, the sign-in throttle and the addresses stored for moderators all read
+    REMOTE_ADDR.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        hops = settings.TRUSTED_PROXY_HOPS
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if hops and len(forwarded) >= hops:
+            with contextlib.suppress(ValueError):
+                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded[-hops]))
+        return self.get_response(request)

@@ -26,6 +26,9 @@ def test_the_web_service_can_be_scaled():
     assert "ports" not in web
     assert web["expose"] == ["8000"]
     assert web["environment"]["GUNICORN_BIND"] == "0.0.0.0:8000"
+    # Behind nginx: the client's address comes from the proxy's X-Forwarded-For entry.
+    assert web["environment"]["TRUSTED_PROXY_HOPS"] == "1"
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for" in (ROOT / "deploy/nginx.conf").read_text()
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     assert re.search(r"server web:8000 resolve;", conf)
     assert compose()["services"]["proxy"]["volumes"] == [
