@@ -1,0 +1,444 @@
+"""The reader pages: the article list, the article page with its discussion, the permalinks,
+the error pages."""
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from django.views.defaults import server_error
+
+from articles.importer import article_parse
+from articles.models import Article
+from articles.services import article_import
+from comments import tree
+from comments.models import Comment
+from comments.tree import FLATTEN_DEPTH
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+SEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "seeds"
+
+
+class CommentNesting(HTMLParser):
+    """Records, for each `article.comment`, how many comment lists it sits in, and checks
+    that every element the discussion opens is closed in order."""
+
+    VOID = {"br", "input", "img", "meta", "link", "hr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[str, bool]] = []
+        self.depth_of: dict[int, int] = {}
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.VOID:
+            return
+        is_list = tag == "ol" and "comment-thread" in (attrs.get("class") or "").split()
+        self.stack.append((tag, is_list))
+        if tag == "article" and "comment" in (attrs.get("class") or "").split():
+            lists = sum(1 for _, listed in self.stack if listed)
+            self.depth_of[int(attrs["data-comment-id"])] = lists - 1
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if not self.stack or self.stack[-1][0] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1][0] if self.stack else None}")
+            return
+        self.stack.pop()
+
+
+def nesting(html: str) -> CommentNesting:
+    parser = CommentNesting()
+    parser.feed(html)
+    parser.close()
+    assert parser.errors == []
+    assert parser.stack == []
+    return parser
+
+
+def generated_article(comments: int, *, threads: int) -> Article:
+    """An imported article: `comments` comments in `threads` threads, replies up to 8 deep."""
+    per_thread = comments // threads
+    lines = ["A Long Discussion", "", "YEREVAN (RFE/RL)—Something happened.", ""]
+    depth = 0
+    for n in range(comments):
+        if n % per_thread == 0:
+            depth = 0
+            lines.append(f"  {n // per_thread + 1}. Reader {n} said:")
+        else:
+            depth = depth + 1 if depth < 8 and n % 3 else max(1, depth - 2)
+            lines.append(f"{' ' * (2 + 2 * depth)}• Reader {n} said:")
+        lines += ["", f"{' ' * (4 + 2 * depth)}Comment number {n}.", ""]
+    result = article_import(parsed=article_parse("\n".join(lines)), source_key=f"gen{comments}")
+    return result.article
+
+
+def detail(client, article, **query):
+    return client.get(article.get_absolute_url(), query)
+
+
+class TestArticleList:
+    def test_newest_first_with_dateline_excerpt_and_visible_count(self, client):
+        older = make_article(
+            title="Older story",
+            location="YEREVAN",
+            agency="RFE/RL",
+            published_at=timezone.now() - timedelta(days=2),
+        )
+        newer = make_article(title="Newer story", publication="Eurasia Daily Monitor")
+        make_comment(older)
+        make_comment(older)
+        make_comment(older, status=Comment.Status.REMOVED)
+        make_comment(older, status=Comment.Status.PENDING)
+        response = client.get("/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert html.index(newer.title) < html.index(older.title)
+        assert "YEREVAN (RFE/RL)" in html
+        assert "Eurasia Daily Monitor" in html
+        assert "2 comments" in html
+        assert "0 comments" in html
+
+    def test_excerpt_is_the_first_paragraph_cut_short(self, client):
+        make_article(body=[{"type": "paragraph", "text": " ".join(["word"] * 100)}])
+        html = client.get("/").content.decode()
+        assert re.search(r'<p class="excerpt">(word ){39}word …</p>', html)
+
+    def test_unpublished_articles_are_not_listed(self, client):
+        make_article(title="Tomorrow's news", published_at=timezone.now() + timedelta(days=1))
+        assert "Tomorrow" not in client.get("/").content.decode()
+
+    def test_twenty_a_page_with_links(self, client):
+        now = timezone.now()
+        for n in range(45):
+            make_article(title=f"Story number {n:02d}", published_at=now - timedelta(hours=n))
+        first = client.get("/").content.decode()
+        assert first.count('class="article-summary"') == 20
+        assert "Story number 00" in first and "Story number 20" not in first
+        assert 'href="?page=2"' in first and 'rel="next"' in first
+        third = client.get("/", {"page": 3}).content.decode()
+        assert third.count('class="article-summary"') == 5
+        assert 'rel="prev"' in third and 'rel="next"' not in third
+
+    @pytest.mark.parametrize("page", ["4", "abc", "-1"])
+    def test_a_bad_page_is_a_friendly_404(self, client, page):
+        make_article()
+        response = client.get("/", {"page": page})
+        assert response.status_code == 404
+        assert "Page not found" in response.content.decode()
+
+    def test_pages_keep_the_search(self, client):
+        for n in range(25):
+            make_article(title=f"Armenia story {n}")
+        html = client.get("/", {"q": "armenia"}).content.decode()
+        assert 'href="?q=armenia&amp;page=2"' in html
+        assert 'value="armenia"' in html
+
+    def test_list_queries_are_fixed(self, client, django_assert_max_num_queries):
+        for _ in range(30):
+            make_comment(make_article())
+        with django_assert_max_num_queries(3):
+            assert client.get("/").status_code == 200
+
+
+class TestSearch:
+    def test_matches_words_in_title_and_body(self, client):
+        make_article(title="Summit cancelled", body=[{"type": "paragraph", "text": "Nothing."}])
+        make_article(title="Quiet day", body=[{"type": "paragraph", "text": "The summit is off."}])
+        make_article(title="Weather", body=[{"type": "paragraph", "text": "Rain in Yerevan."}])
+        html = client.get("/", {"q": "summit"}).content.decode()
+        assert "Summit cancelled" in html and "Quiet day" in html
+        assert "Weather" not in html
+        assert "2 articles found" in html
+
+    def test_every_word_must_match(self, client):
+        make_article(title="Russia and Armenia")
+        make_article(title="Russia alone")
+        html = client.get("/", {"q": "  russia   ARMENIA "}).content.decode()
+        assert "Russia and Armenia" in html and "Russia alone" not in html
+
+    def test_no_match_says_so(self, client):
+        make_article(title="Something")
+        response = client.get("/", {"q": "zzzz"})
+        assert response.status_code == 200
+        assert "No article matches your search" in response.content.decode()
+
+    @pytest.mark.parametrize("query", ["<script>", "a" * 5000, "'; DROP TABLE x; --", '"', "&|!:*"])
+    def test_hostile_queries_answer_calmly(self, client, query):
+        make_article(title="Something")
+        response = client.get("/", {"q": query})
+        assert response.status_code == 200
+        assert "<script>" not in response.content.decode().split("<main")[1]
+
+    def test_blank_query_lists_everything(self, client):
+        make_article(title="Something")
+        assert "Something" in client.get("/", {"q": "   "}).content.decode()
+
+    @pytest.mark.postgres
+    def test_postgresql_full_text_search_stems_words(self, client):
+        if connection.vendor != "postgresql":
+            pytest.skip("full-text search runs on PostgreSQL only: set DATABASE_URL to run it")
+        make_article(title="Weapons deliveries", body=[{"type": "paragraph", "text": "Tanks."}])
+        make_article(title="Other", body=[{"type": "paragraph", "text": "He delivered it."}])
+        make_article(title="Unrelated", body=[{"type": "paragraph", "text": "Rain."}])
+        html = client.get("/", {"q": "delivery"}).content.decode()
+        assert "Weapons deliveries" in html and "Other" in html and "Unrelated" not in html
+        # Web-search syntax: a quoted phrase and an excluded word, never a syntax error.
+        html = client.get("/", {"q": '"weapons deliveries" -tanks'}).content.decode()
+        assert "Weapons deliveries" not in html
+        assert client.get("/", {"q": "&|!:*()"}).status_code == 200
+
+    def test_sqlite_search_is_a_plain_match(self, client):
+        if connection.vendor != "sqlite":
+            pytest.skip("the plain match is the fallback used on SQLite")
+        make_article(title="Deliveries")
+        assert "Deliveries" in client.get("/", {"q": "liver"}).content.decode()
+
+
+class TestArticlePage:
+    def test_shows_the_article_from_a_seed(self, client):
+        call_command("import_articles", str(SEEDS / "001_72096f80cf22903d.txt"), verbosity=0)
+        article = Article.objects.get()
+        html = detail(client, article).content.decode()
+        assert f"<h1>{article.title}</h1>" in html.replace("&#x27;", "'")
+        for caption in article.captions:
+            assert caption in html
+        assert html.count("<li>" + article.captions[0]) == 1
+        headings = [b["text"] for b in article.body if b["type"] == "heading"]
+        assert headings and f"<h2>{headings[0]}</h2>" in html
+        assert f'<span class="dateline">{article.location} ({article.agency})</span>' in html
+        assert "Discussion policy" in html
+        assert f"{article.comments.filter(status='published').count()} comments" in html
+
+    def test_publication_and_byline(self, client):
+        article = make_article(publication="Asbarez", volume="3", issue="12", byline="Ani Ter")
+        html = detail(client, article).content.decode()
+        assert "Asbarez, volume 3, issue 12" in html
+        assert "By Ani Ter" in html
+
+    def test_comment_markup_follows_the_contract(self, client):
+        article = make_article()
+        comment = make_comment(article, body="Hello")
+        html = detail(client, article).content.decode()
+        assert f'id="comment-{comment.pk}" data-comment-id="{comment.pk}"' in html
+        assert f'<a class="comment-permalink" href="#comment-{comment.pk}"' in html
+        reply = reverse("comments:reply", args=[article.slug, comment.pk])
+        report = reverse("comments:report", args=[article.slug, comment.pk])
+        assert f'<a class="reply-link" data-comment-id="{comment.pk}" href="{reply}">' in html
+        assert f'<a class="report-link" href="{report}">' in html
+        assert '<div class="comment-body"><p>Hello</p></div>' in html
+        assert 'src="/static/js/comments.js" defer' in html
+        section = html[html.index('<section id="comments"') :]
+        assert section.index('class="comment-form"') < section.index('class="comment-thread"')
+
+    def test_no_reply_links_when_the_discussion_is_closed(self, client):
+        article = make_article(comments_open=False)
+        make_comment(article)
+        html = detail(client, article).content.decode()
+        assert 'class="reply-link"' not in html
+        assert 'class="report-link"' in html
+
+    def test_hostile_comment_is_escaped_and_links_are_safe(self, client):
+        article = make_article()
+        make_comment(
+            article,
+            author_name="<img src=x onerror=alert(1)>",
+            body='<script>alert("x")</script>\nsee http://example.org/x',
+        )
+        html = detail(client, article).content.decode()
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>see " in html
+        assert '<a href="http://example.org/x" rel="nofollow ugc noopener">' in html
+
+    def test_statuses(self, client):
+        article = make_article()
+        removed = make_comment(article, status=Comment.Status.REMOVED, body="secret words")
+        reply = make_comment(article, parent=removed, body="the reply")
+        make_comment(article, status=Comment.Status.REMOVED, body="removed alone")
+        make_comment(article, status=Comment.Status.SPAM, body="buy pills")
+        make_comment(article, status=Comment.Status.PENDING, body="not yet")
+        html = detail(client, article).content.decode()
+        assert f'id="comment-{removed.pk}"' in html and "[removed]" in html
+        assert "secret words" not in html and removed.author_name not in html
+        assert "the reply" in html
+        for text in ("removed alone", "buy pills", "not yet"):
+            assert text not in html
+        assert f'id="comment-{reply.pk}"' in html
+        assert "1 comment<" in html
+
+    def test_own_pending_comment_shows_awaiting_moderation(self, client):
+        article = make_article()
+        parent = make_comment(article)
+        mine = make_comment(article, parent=parent, status=Comment.Status.PENDING, body="mine")
+        theirs = make_comment(article, status=Comment.Status.PENDING, body="theirs")
+        session = client.session
+        session["comments_own_pending"] = [mine.pk, "junk"]
+        session.save()
+        html = detail(client, article).content.decode()
+        assert f'class="comment comment--pending" id="comment-{mine.pk}"' in html
+        assert "awaiting moderation" in html and "mine" in html
+        assert "theirs" not in html and f"comment-{theirs.pk}" not in html
+        pending = html[html.index(f'id="comment-{mine.pk}"') :]
+        pending = pending[: pending.index("</article>")]
+        assert "reply-link" not in pending and "report-link" not in pending
+
+    def test_threads_nest_and_collapse_with_counts(self, client):
+        article = make_article()
+        root = make_comment(article)
+        child = make_comment(article, parent=root)
+        grandchild = make_comment(article, parent=child)
+        sibling = make_comment(article, parent=root)
+        html = detail(client, article).content.decode()
+        assert nesting(html).depth_of == {root.pk: 0, child.pk: 1, grandchild.pk: 2, sibling.pk: 1}
+        assert html.count('<details class="replies" open>') == 2
+        assert re.search(r"</span> 3 replies</summary>", html)
+        assert re.search(r"</span> 1 reply</summary>", html)
+
+    def test_deep_threads_flatten_and_say_whom_they_answer(self, client):
+        article = make_article()
+        chain = [make_comment(article)]
+        for _ in range(FLATTEN_DEPTH + 2):
+            chain.append(make_comment(article, parent=chain[-1]))
+        html = detail(client, article).content.decode()
+        depths = nesting(html).depth_of
+        assert [depths[c.pk] for c in chain] == [
+            min(level, FLATTEN_DEPTH) for level in range(len(chain))
+        ]
+        deepest = chain[-1]
+        parent = chain[-2]
+        own = html[html.index(f'id="comment-{deepest.pk}"') :]
+        assert (
+            f'in reply to <a href="#comment-{parent.pk}">{parent.author_name}</a>'
+            in own[: own.index("</article>")]
+        )
+
+    def test_narrow_screens_get_in_reply_to_past_the_narrow_depth(self, client):
+        article = make_article()
+        chain = [make_comment(article)]
+        for _ in range(tree.NARROW_DEPTH + 1):
+            chain.append(make_comment(article, parent=chain[-1]))
+        html = detail(client, article).content.decode()
+        assert html.count("comment-in-reply-to--narrow") == 1
+        assert f'id="comment-{chain[-1].pk}"' in html.split("comment-in-reply-to--narrow")[0]
+
+    def test_seeds_render_balanced(self, client):
+        call_command("import_articles", str(SEEDS), verbosity=0)
+        for article in Article.objects.all():
+            response = detail(client, article)
+            assert response.status_code == 200
+            depths = nesting(response.content.decode()).depth_of
+            levels = dict(article.comments.filter(status="published").values_list("pk", "level"))
+            assert depths == levels
+
+    def test_sort_newest_first(self, client):
+        article = make_article()
+        old = make_comment(article)
+        new = make_comment(article)
+        html = detail(client, article, sort="newest").content.decode()
+        assert html.index(f'id="comment-{new.pk}"') < html.index(f'id="comment-{old.pk}"')
+        assert '<span aria-current="true">Newest first</span>' in html
+        html = detail(client, article).content.decode()
+        assert html.index(f'id="comment-{old.pk}"') < html.index(f'id="comment-{new.pk}"')
+
+    @pytest.mark.parametrize("query", [{"sort": "bogus"}, {"page": "x"}, {"page": "999"}])
+    def test_bad_sort_or_page_still_answers(self, client, query):
+        article = make_article()
+        comment = make_comment(article)
+        response = detail(client, article, **query)
+        assert response.status_code == 200
+        assert f'id="comment-{comment.pk}"' in response.content.decode()
+
+    def test_threads_paginate_and_keep_the_sort(self, client, monkeypatch):
+        monkeypatch.setattr(tree, "THREADS_PER_PAGE", 2)
+        article = make_article()
+        roots = [make_comment(article) for _ in range(5)]
+        html = detail(client, article, sort="newest", page=2).content.decode()
+        shown = [int(pk) for pk in re.findall(r'data-comment-id="(\d+)">', html)]
+        assert shown == [roots[2].pk, roots[1].pk]
+        assert 'href="?sort=newest&amp;page=3#comments"' in html
+        assert 'href="?sort=newest&amp;page=1#comments"' in html
+        last = detail(client, article, page=99).content.decode()
+        assert f'data-comment-id="{roots[4].pk}"' in last
+
+    def test_unknown_or_unpublished_article_is_a_friendly_404(self, client):
+        response = client.get("/articles/no-such-thing/")
+        assert response.status_code == 404
+        assert "Page not found" in response.content.decode()
+        future = make_article(published_at=timezone.now() + timedelta(days=1))
+        assert detail(client, future).status_code == 404
+
+    def test_a_thousand_comments_in_a_fixed_number_of_queries(
+        self, client, django_assert_max_num_queries
+    ):
+        article = generated_article(1000, threads=40)
+        assert article.comments.count() == 1000
+        session = client.session
+        session["comments_own_pending"] = [1, 2]
+        session.save()
+        with django_assert_max_num_queries(10):
+            response = detail(client, article)
+        html = response.content.decode()
+        assert html.count('class="comment"') == 1000
+        nesting(html)
+
+    def test_no_inline_script_style_or_handlers(self, client):
+        call_command("import_articles", str(SEEDS), verbosity=0)
+        article = Article.objects.filter(comments__isnull=False).first()
+        for url in ("/", article.get_absolute_url(), "/?q=arms", "/articles/nope/"):
+            html = client.get(url).content.decode()
+            assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+            assert not re.search(r"<style\b", html), url
+            assert not re.search(r"\sstyle=", html), url
+            assert not re.search(r"\son[a-z]+=", html), url
+
+
+class TestPermalink:
+    def test_redirects_to_the_page_that_shows_the_thread(self, client, monkeypatch):
+        monkeypatch.setattr(tree, "THREADS_PER_PAGE", 2)
+        article = make_article()
+        roots = [make_comment(article) for _ in range(5)]
+        reply = make_comment(article, parent=roots[2])
+        response = client.get(reply.get_absolute_url())
+        assert response.status_code == 302
+        assert response["Location"] == f"{article.get_absolute_url()}?page=2#comment-{reply.pk}"
+        response = client.get(roots[0].get_absolute_url())
+        assert response["Location"] == f"{article.get_absolute_url()}#comment-{roots[0].pk}"
+        response = client.get(roots[4].get_absolute_url(), follow=True)
+        assert f'id="comment-{roots[4].pk}"' in response.content.decode()
+
+    def test_unknown_comment_or_wrong_article_is_404(self, client):
+        article, other = make_article(), make_article()
+        comment = make_comment(other)
+        url = reverse("articles:comment_permalink", args=[article.slug, comment.pk])
+        assert client.get(url).status_code == 404
+        url = reverse("articles:comment_permalink", args=[article.slug, 999999])
+        assert client.get(url).status_code == 404
+
+
+class TestErrorPages:
+    def test_500_needs_no_request_context_and_no_database(self, django_assert_num_queries):
+        with django_assert_num_queries(0):
+            html = render_to_string("500.html")
+            response = server_error(RequestFactory().get("/"))
+        assert response.status_code == 500
+        assert "Something went wrong" in html
+        assert "{%" not in html
+        assert not re.search(r"\sstyle=|<style|<script", html)
+
+    def test_404_offers_a_way_on(self, client):
+        html = client.get("/nowhere/").content.decode()
+        assert 'role="search"' in html
+        assert 'href="/"' in html
