@@ -1,0 +1,158 @@
+"""Many readers posting into the same discussion at once never corrupt a comment tree.
+
+Every thread posts through the real view with its own test client and database connection,
+so the locks of comments/locks.py are exercised as under gunicorn.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from comments.integrity import tree_problems
+from comments.models import Comment
+from tests.factories import make_article, make_comment
+
+
+def _post_all(url, payloads, outcomes, errors):
+    client = Client()
+    try:
+        for payload in payloads:
+            response = client.post(url, payload)
+            outcomes.append(response.status_code)
+    except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
+        errors.append(repr(exc))
+    finally:
+        connection.close()
+
+
+def _run(url, payloads_per_thread):
+    outcomes, errors = [], []
+    threads = [
+        threading.Thread(target=_post_all, args=(url, payloads, outcomes, errors))
+        for payloads in payloads_per_thread
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a posting thread hung"
+    return outcomes, errors
+
+
+def _payload(n, parent=""):
+    return {"name": f"Reader {n % 7}", "email": f"reader{n}@example.com",
+            "body": f"Concurrent comment {n}.", "parent": parent}
+
+
+def _hammer(settings, *, replies, reply_threads, roots, root_threads):
+    settings.COMMENT_RATE_LIMIT = "off"
+    article = make_article()
+    root = make_comment(article)
+    targets = [root]
+    for _ in range(3):
+        targets.append(make_comment(article, parent=targets[-1]))
+    url = reverse("comments:post", args=[article.slug])
+
+    reply_payloads = [
+        [_payload(t * 1000 + i, parent=targets[(t + i) % len(targets)].pk)
+         for i in range(replies // reply_threads)]
+        for t in range(reply_threads)
+    ]
+    root_payloads = [
+        [_payload(50_000 + t * 1000 + i) for i in range(roots // root_threads)]
+        for t in range(root_threads)
+    ]
+    outcomes, errors = _run(url, reply_payloads + root_payloads)
+
+    assert errors == []
+    assert outcomes.count(302) == replies + roots, sorted(set(outcomes))
+    posted = Comment.objects.filter(article=article, body__startswith="Concurrent")
+    assert posted.filter(parent__isnull=False).count() == replies
+    assert posted.filter(parent__isnull=True).count() == roots
+    assert tree_problems() == {}
+    assert Comment.objects.get(pk=root.pk).get_descendant_count() == replies + 3
+    positions = list(
+        Comment.objects.filter(article=article, parent=None).values_list(
+            "thread_position", flat=True
+        )
+    )
+    assert sorted(positions) == list(range(1, roots + 2))
+    tree_ids = Comment.objects.filter(parent=None).values_list("tree_id", flat=True)
+    assert len(set(tree_ids)) == len(tree_ids)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_keeps_every_tree_valid_under_concurrent_posts(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    _hammer(settings, replies=200, reply_threads=20, roots=50, root_threads=10)
+
+
+SQLITE_SCRIPT = """
+import json, sys
+import django
+django.setup()
+from django.test.utils import setup_test_environment
+setup_test_environment()
+from tests.comments import test_concurrency as t
+from tests.factories import make_article, make_comment
+from comments.integrity import tree_problems
+from comments.models import Comment
+
+article = make_article()
+root = make_comment(article)
+child = make_comment(article, parent=root)
+url = f"/articles/{article.slug}/comments/"
+outcomes, errors = t._run(url, [
+    [t._payload(p * 100 + i, parent=(root, child)[i % 2].pk) for i in range(10)]
+    for p in range(4)
+] + [[t._payload(900 + p * 10 + i) for i in range(4)] for p in range(3)])
+json.dump({
+    "outcomes": sorted(outcomes), "errors": errors, "problems": tree_problems(),
+    "replies": Comment.objects.filter(parent__isnull=False).count() - 1,
+    "roots": Comment.objects.filter(parent=None).count() - 1,
+}, sys.stdout)
+"""
+
+
+def test_sqlite_file_keeps_every_tree_valid_under_concurrent_posts(tmp_path):
+    """On a SQLite file, as `make run` serves it: IMMEDIATE transactions and a busy timeout.
+
+    It runs in a child process on a fresh database file: pytest-django's SQLite test database
+    is in memory with a shared cache, whose table locks fail at once instead of waiting.
+    """
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'posting.sqlite3'}",
+        "DJANGO_SECRET_KEY": "concurrency-test",
+        "DJANGO_DEBUG": "1",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "COMMENT_RATE_LIMIT": "off",
+        "REDIS_URL": "",
+    }
+    env.pop("DATABASE_REPLICA_URL", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=root, env=env, check=True, capture_output=True, timeout=120,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", SQLITE_SCRIPT],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert report["errors"] == []
+    assert report["outcomes"] == [302] * 52
+    assert (report["replies"], report["roots"]) == (40, 12)
+    assert report["problems"] == {}
