@@ -1,13 +1,17 @@
 from django import forms
 
 from comments.models import Comment, Report
-from comments.services import PARENT_GONE
 
 # Cookies that remember a guest's name and email for the next comment, when the guest asks.
 AUTHOR_COOKIE = "comment_author"
 EMAIL_COOKIE = "comment_email"
 REMEMBER_SALT = "comments.remember"
 REMEMBER_MAX_AGE = 365 * 24 * 60 * 60
+
+PARENT_GONE = (
+    "The comment you are replying to is no longer available. "
+    "Post again to publish your text as a new comment instead."
+)
 
 
 class CommentForm(forms.Form):

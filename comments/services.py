@@ -12,14 +12,10 @@ from django.utils import timezone
 
 from articles.cache import article_page_changed
 from articles.models import Article
+from comments.forms import PARENT_GONE
 from comments.locks import lock_article, lock_forest
 from comments.models import BlockedCommenter, Comment, Report
 from comments.moderation import comment_screen, is_duplicate
-
-PARENT_GONE = (
-    "The comment you are replying to is no longer available. "
-    "Post again to publish your text as a new comment instead."
-)
 
 
 @transaction.atomic

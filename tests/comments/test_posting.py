@@ -6,11 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.cache import article_page_version
-from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE
 from comments.integrity import tree_problems
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
 from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
-from comments.services import PARENT_GONE
 from comments.views import OWN_PENDING_KEY
 from tests.factories import make_article, make_comment
 
