@@ -304,8 +304,8 @@ class TestArticlePage:
         html = detail(client, article).content.decode()
         assert nesting(html).depth_of == {root.pk: 0, child.pk: 1, grandchild.pk: 2, sibling.pk: 1}
         assert html.count('<details class="replies" open>') == 2
-        assert re.search(r"</span> 3 replies</summary>", html)
-        assert re.search(r"</span> 1 reply</summary>", html)
+        assert "Show </span>3 replies</summary>" in html
+        assert "Show </span>1 reply</summary>" in html
 
     def test_deep_threads_flatten_and_say_whom_they_answer(self, client):
         article = make_article()

@@ -155,7 +155,7 @@ class TestPageLayout:
     def test_lists_open_and_close_in_balance(self):
         rows = [row(1, 0), row(2, 1, parent=1), row(3, 2, parent=2), row(4, 1, parent=1), row(5, 0)]
         items = page_layout(comment_items(rows))
-        assert [(i.pk, i.opens, len(i.closes)) for i in items] == [
+        assert [(i.pk, i.opens, i.closes) for i in items] == [
             (1, True, 0),
             (2, True, 0),
             (3, False, 1),
@@ -166,7 +166,7 @@ class TestPageLayout:
     def test_deep_replies_keep_the_flatten_depth_and_name_their_parent(self):
         items = page_layout(comment_items(self.chain(FLATTEN_DEPTH + 3)))
         opened = sum(item.opens for item in items)
-        closed = sum(len(item.closes) for item in items)
+        closed = sum(item.closes for item in items)
         assert opened == closed == FLATTEN_DEPTH
         deep = [item for item in items if item.flattened]
         assert [item.level for item in deep] == [FLATTEN_DEPTH + 1, FLATTEN_DEPTH + 2]

@@ -1,0 +1,232 @@
+"""Benchmark of the article page: render time by discussion size, and throughput under gunicorn.
+
+    .venv/bin/python bench/bench_render.py            # full run
+    .venv/bin/python bench/bench_render.py --quick    # fewer repetitions, shorter load runs
+
+1. Render time, in process (Django's test client, no network): the article page of articles
+   with 10, 100, 1,000 and 10,000 comments. Every comment is on the first page (at most 50
+   threads, the rest replies up to 8 deep), so the page shows them all: the worst case. Each
+   figure is the median of several requests, next to the number of SQL queries, the page size
+   and the ratio to a plain "hello" view timed the same way.
+2. Throughput: one gunicorn started with the project's gunicorn.conf.py serves both the article
+   with 100 comments and the "hello" view; concurrent client processes request each in turn
+   for a fixed time, and the table gives requests per second and their ratio.
+
+Targets: the 1,000-comment page renders in under 100 ms; the 100-comment page reaches at least
+a third of the "hello" view's requests per second. The data lives in a throwaway SQLite file;
+no page cache is involved.
+"""
+
+import argparse
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (10, 100, 1_000, 10_000)
+THROUGHPUT_SIZE = 100
+HELLO = "/bench/hello/"
+SENTENCE = "Russia sells weapons to both sides, and the talks in Moscow changed nothing at all."
+
+
+def article_text(comments: int) -> str:
+    """An article file whose comments fill at most 50 threads, replies up to 8 deep.
+
+    Each comment has two lines of about 15 words; one in five holds a link, one in three a
+    second paragraph with characters to escape.
+    """
+    threads = min(50, max(1, comments // 20))
+    per_thread = comments // threads
+    lines = [f"A discussion of {comments} comments", "", "YEREVAN (RFE/RL)—It began.", ""]
+    lines += ["Second paragraph of the story, long enough to look like one. " * 3, ""]
+    depth = 0
+    for n in range(comments):
+        if n % per_thread == 0 and n // per_thread < threads:
+            depth = 0
+            lines.append(f"  {n // per_thread + 1}. Reader {n % 17} said:")
+        else:
+            depth = depth + 1 if depth < 8 and n % 3 else max(1, depth - 2)
+            lines.append(f"{' ' * (2 + 2 * depth)}• Reader {n % 17} said:")
+        indent = " " * (4 + 2 * depth)
+        lines += ["", f"{indent}Comment {n}: {SENTENCE}", f"{indent}{SENTENCE}"]
+        if n % 5 == 0:
+            lines.append(f"{indent}Source: https://example.org/news/{n}?a=1&b=2.")
+        if n % 3 == 0:
+            lines += ["", f"{indent}A second paragraph, with <angle brackets> & ampersands."]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def median_ms(client, url: str, repeat: int) -> float:
+    for _ in range(2):
+        client.get(url)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def hammer(port: int, path: str, seconds: float, results) -> None:
+    """Request `path` in a loop for `seconds`; gunicorn's sync workers close each connection."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        connection = HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        if response.status != 200:
+            raise SystemExit(f"{path} answered {response.status}")
+        done += 1
+    results.put(done)
+
+
+def requests_per_second(port: int, path: str, seconds: float, clients: int) -> float:
+    results = multiprocessing.Queue()
+    workers = [
+        multiprocessing.Process(target=hammer, args=(port, path, seconds, results))
+        for _ in range(clients)
+    ]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    total = sum(results.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    return total / (time.perf_counter() - start)
+
+
+def wait_until_up(port: int, process: subprocess.Popen) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited while starting")
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", HELLO)
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not answer")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, 3 s load runs")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    options = parser.parse_args()
+    seconds = 3.0 if options.quick else 8.0
+
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        database = Path(tmp) / "render.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+        os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")
+        os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+        os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from articles.importer import article_parse
+        from articles.services import article_import
+
+        call_command("migrate", verbosity=0)
+        urls = {}
+        for size in SIZES:
+            parsed = article_parse(article_text(size))
+            urls[size] = article_import(
+                parsed=parsed, source_key=f"bench-{size}"
+            ).article.get_absolute_url()
+
+        client = Client()
+        hello_ms = median_ms(client, HELLO, 50)
+        print(f"Article page render time, in process (median; hello view {hello_ms:.2f} ms)")
+        print(
+            f"{'comments':>9} {'on page':>8} {'queries':>8} {'size KB':>8} "
+            f"{'median ms':>10} {'x hello':>8} {'ms/comment':>11}"
+        )
+        rendered = {}
+        for size in SIZES:
+            repeat = 5 if size >= 10_000 else (10 if options.quick else 30)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(urls[size])
+            shown = response.content.count(b'class="comment"')
+            ms = median_ms(client, urls[size], repeat)
+            rendered[size] = ms
+            print(
+                f"{size:>9,} {shown:>8,} {len(queries):>8} {len(response.content) / 1024:>8.0f} "
+                f"{ms:>10.1f} {ms / hello_ms:>8.0f} {ms / size:>11.3f}"
+            )
+        target = rendered[1_000] < 100
+        print(
+            f"target: 1,000-comment page under 100 ms: {'met' if target else 'NOT met'} "
+            f"({rendered[1_000]:.1f} ms)"
+        )
+        connection.close()
+
+        port = free_port()
+        env = {**os.environ, "GUNICORN_LOG_LEVEL": "warning"}
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "bench.wsgi_app:application",
+                "--config",
+                str(ROOT / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "/dev/null",
+                "--chdir",
+                str(ROOT),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(port, server)
+            page = urls[THROUGHPUT_SIZE]
+            requests_per_second(port, page, 1.0, options.clients)
+            hello_rps, page_rps = [], []
+            for _ in range(2):
+                hello_rps.append(requests_per_second(port, HELLO, seconds, options.clients))
+                page_rps.append(requests_per_second(port, page, seconds, options.clients))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        hello_mean, page_mean = statistics.mean(hello_rps), statistics.mean(page_rps)
+        print(
+            f"\nThroughput under gunicorn (gunicorn.conf.py, {os.cpu_count()} CPUs, "
+            f"{options.clients} client processes, 2 x {seconds:.0f} s each, interleaved)"
+        )
+        print(f"{'view':<28} {'req/s':>8} {'ratio':>7}")
+        print(f"{'hello':<28} {hello_mean:>8.0f} {1:>7.2f}")
+        print(f"{'article, 100 comments':<28} {page_mean:>8.0f} {page_mean / hello_mean:>7.2f}")
+        met = page_mean >= hello_mean / 3
+        print(f"target: at least 1/3 of hello: {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
