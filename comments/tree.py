@@ -74,11 +74,15 @@ class DiscussionPage:
 def body_html(text: str) -> SafeString:
     """The comment's text as HTML: escaped, paragraphs kept, the author's line breaks kept,
     and web addresses made links that pass no ranking and no window reference."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    paragraphs = [p for p in PARAGRAPH_BREAK.split(text) if p.strip()] if "\n" in text else [text]
-    return mark_safe(  # noqa: S308 (every piece of the author's text goes through html.escape())
-        "".join(f"<p>{_linkify(p.strip()).replace(chr(10), '<br>')}</p>" for p in paragraphs)
-    )
+    return mark_safe(_body_markup(text))  # noqa: S308 (the text goes through html.escape())
+
+
+def _body_markup(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.strip()
+    paragraphs = [p.strip() for p in PARAGRAPH_BREAK.split(text)] if "\n" in text else [text]
+    return "".join(f"<p>{_linkify(p).replace(chr(10), '<br>')}</p>" for p in paragraphs if p)
 
 
 def body_text(text: str) -> str:
@@ -289,7 +293,7 @@ def _comment_html(item: CommentItem, reply_url: str | None, report_url: str) -> 
         created=created,
         in_reply_to=in_reply_to,
         status=PENDING_HTML if item.pending else "",
-        body=body_html(item.body),
+        body=_body_markup(item.body),
         actions=actions,
     )
 
