@@ -7,6 +7,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
 from articles.models import Article
 from comments.tree import comment_tree
@@ -24,6 +25,7 @@ def _page_url(request, number: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{urlencode(sorted(query.items()))}")
 
 
+@require_safe
 def article_list(request):
     paginator = Paginator(Article.objects.listing(request.GET.get("q", "")), ARTICLES_PER_PAGE)
     try:
@@ -53,6 +55,7 @@ def article_list(request):
     )
 
 
+@require_safe
 def article_detail(request, slug):
     article = Article.objects.published().with_comment_counts().filter(slug=slug).first()
     if article is None:

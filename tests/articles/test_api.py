@@ -206,3 +206,10 @@ class TestArticleDetail:
         with django_assert_max_num_queries(2):
             response = client.get(f"/api/articles/{article.slug}/")
         assert response.json()["comment_count"] == 60
+
+
+@pytest.mark.parametrize("url", ["/api/articles/", "/api/articles/some-slug/"])
+def test_read_only(client, url):
+    make_article(slug="some-slug")
+    assert client.post(url).status_code == 405
+    assert client.delete(url).status_code == 405
