@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
+from articles.page_cache import cached_article_page
 from comments.models import Comment
 from comments.tree import discussion_page, own_pending_ids, thread_page_number
 
@@ -34,6 +35,13 @@ class ArticleDetailView(DetailView):
             own_pending=own_pending_ids(self.request.session),
         )
         return context
+
+
+def published_article_id(slug: str) -> int | None:
+    return Article.objects.published().filter(slug=slug).values_list("pk", flat=True).first()
+
+
+article_detail = cached_article_page(published_article_id)(ArticleDetailView.as_view())
 
 
 def comment_permalink(request, slug, pk):

@@ -1,0 +1,96 @@
+"""The article page, cached for anonymous readers under its article's version (articles/cache.py).
+
+Only anonymous readers with nothing personal on the page share the cached copy: not signed-in
+users, not a reader whose own comment awaits moderation, not a reader whose name is remembered
+in the comment form, not one with a message to show. The page's forms carry a CSRF token bound
+to each reader's cookie, so the copy is stored with a placeholder that every response fills
+with the token of the reader it goes to.
+"""
+
+import re
+from functools import wraps
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from articles.cache import article_page_version
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
+from comments.tree import own_pending_ids
+
+PAGE_TIMEOUT = 60 * 60
+CSRF_PLACEHOLDER = "__newsroom_csrf_token__"
+CSRF_INPUT_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def shares_cached_pages(request) -> bool:
+    """Whether this request may be answered with the copy every anonymous reader shares."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if AUTHOR_COOKIE in request.COOKIES or EMAIL_COOKIE in request.COOKIES:
+        return False
+    if request.user.is_authenticated or own_pending_ids(request.session):
+        return False
+    # len() reads the waiting messages without marking them shown.
+    return not len(messages.get_messages(request))
+
+
+def page_variant(request) -> str | None:
+    """The part of the cache key the query string gives; None for a query that is not cached.
+
+    Only the page number and the sort order are kept apart: other or odd parameters are
+    served fresh, so made-up query strings cannot fill the cache.
+    """
+    params = request.GET
+    if not set(params) <= {"page", "sort"} or any(len(params.getlist(k)) > 1 for k in params):
+        return None
+    page, sort = params.get("page", "1"), params.get("sort", "")
+    if not (page.isdigit() and len(page) <= 6) or sort not in ("", "oldest", "newest"):
+        return None
+    return f"{int(page)}:{sort or 'oldest'}"
+
+
+def cached_article_page(article_id_for):
+    """Cache an article page view for anonymous readers under a per-article version.
+
+    `article_id_for(slug)` names the published article a slug shows, or None (then the view
+    answers, with its 404).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, slug, **kwargs):
+            article_id = article_id_for(slug) if shares_cached_pages(request) else None
+            if article_id is None:
+                return view(request, *args, slug=slug, **kwargs)
+            variant = page_variant(request)
+            if variant is None:
+                return view(request, *args, slug=slug, **kwargs)
+            key = f"article-page:{article_id}:{article_page_version(article_id)}:{variant}"
+            stored = cache.get(key)
+            if stored is None:
+                response = view(request, *args, slug=slug, **kwargs)
+                if hasattr(response, "render"):
+                    response.render()
+                if response.status_code != 200:
+                    return response
+                html = response.content.decode(response.charset)
+                token = CSRF_INPUT_RE.search(html)
+                if token:
+                    html = html.replace(token[1], CSRF_PLACEHOLDER)
+                stored = (html, response["Content-Type"])
+                cache.set(key, stored, PAGE_TIMEOUT)
+            html, content_type = stored
+            response = HttpResponse(
+                html.replace(CSRF_PLACEHOLDER, get_token(request)), content_type=content_type
+            )
+            # The copy is shared here, but each response carries the reader's own token.
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, ["Cookie"])
+            return response
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,140 @@
+"""The article page cache: shared by anonymous readers, invalidated by every change."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from comments.models import Comment
+from comments.services import comments_remove
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article():
+    article = make_article(title="Summit cancelled")
+    for n in range(20):
+        make_comment(article, body=f"Opinion number {n}.")
+    return article
+
+
+def get(client, article, **params):
+    return client.get(article.get_absolute_url(), params)
+
+
+def csrf_token(response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
+
+
+def test_a_second_anonymous_reader_gets_the_page_from_the_cache(
+    article, django_assert_max_num_queries
+):
+    first = get(Client(), article)
+    assert first.status_code == 200
+    with django_assert_max_num_queries(1):
+        second = get(Client(), article)
+    assert second.status_code == 200
+    assert "Opinion number 19." in second.content.decode()
+    assert second.content.decode().count("Opinion number") == 20
+
+
+def test_each_reader_gets_a_csrf_token_of_their_own_and_can_post(article, settings):
+    settings.COMMENT_RATE_LIMIT = "off"
+    get(Client(), article)
+    readers = [Client(enforce_csrf_checks=True) for _ in range(2)]
+    tokens = []
+    for reader in readers:
+        response = get(reader, article)
+        tokens.append(csrf_token(response))
+        assert "__newsroom_csrf_token__" not in response.content.decode()
+    assert tokens[0] != tokens[1]
+    for n, (reader, token) in enumerate(zip(readers, tokens, strict=True)):
+        response = reader.post(
+            reverse("comments:post", args=[article.slug]),
+            {"name": "Ann", "email": "ann@example.com", "body": f"Posted {n}.", "parent": "",
+             "csrfmiddlewaretoken": token},
+        )
+        assert response.status_code == 302, response.content.decode()[:300]
+
+
+def test_a_posted_comment_shows_at_once_to_other_readers(
+    article, settings, django_capture_on_commit_callbacks
+):
+    settings.COMMENT_RATE_LIMIT = "off"
+    get(Client(), article)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(
+            reverse("comments:post", args=[article.slug]),
+            {"name": "Ann", "email": "ann@example.com", "body": "Seen by all.", "parent": ""},
+        )
+    assert "Seen by all." in get(Client(), article).content.decode()
+
+
+def test_a_removed_comment_leaves_the_cached_page_at_once(
+    article, django_capture_on_commit_callbacks
+):
+    doomed = Comment.objects.get(article=article, body="Opinion number 7.")
+    assert "Opinion number 7." in get(Client(), article).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        comments_remove(comments=Comment.objects.filter(pk=doomed.pk), moderator=None)
+    assert "Opinion number 7." not in get(Client(), article).content.decode()
+
+
+def test_the_page_is_cached_apart_for_each_thread_page_and_order(article):
+    oldest = get(Client(), article).content.decode()
+    newest = get(Client(), article, sort="newest").content.decode()
+    assert oldest.index("Opinion number 0.") < oldest.index("Opinion number 19.")
+    assert newest.index("Opinion number 19.") < newest.index("Opinion number 0.")
+
+
+def test_made_up_query_strings_are_served_fresh_and_not_stored(
+    article, django_assert_num_queries
+):
+    get(Client(), article, utm="a")
+    with django_assert_num_queries(4):
+        get(Client(), article, utm="b")
+
+
+def test_a_signed_in_user_never_gets_the_cached_page(article, client):
+    get(Client(), article)
+    user = get_user_model().objects.create_user("editor", password="x" * 20)
+    client.force_login(user)
+    # The shared copy looks the same, so count queries: the page is built anew.
+    with CaptureQueriesContext(connection) as queries:
+        assert get(client, article).status_code == 200
+    assert len(queries) > 2
+
+
+def test_a_reader_with_a_comment_awaiting_moderation_sees_it_and_others_do_not(
+    article, settings, django_capture_on_commit_callbacks
+):
+    settings.COMMENT_RATE_LIMIT = "off"
+    article.premoderated = True
+    article.save()
+    get(Client(), article)
+    author = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        author.post(
+            reverse("comments:post", args=[article.slug]),
+            {"name": "Ann", "email": "ann@example.com", "body": "Held for review.", "parent": ""},
+        )
+    assert "Held for review." in get(author, article).content.decode()
+    assert "Held for review." not in get(Client(), article).content.decode()
+
+
+def test_a_reader_with_a_message_to_see_gets_it(article, settings):
+    settings.COMMENT_RATE_LIMIT = "off"
+    get(Client(), article)
+    reader = Client()
+    response = reader.post(
+        reverse("comments:post", args=[article.slug]),
+        {"name": "Ann", "email": "ann@example.com", "body": "Thanks for it.", "parent": ""},
+        follow=True,
+    )
+    assert "your comment is published" in response.content.decode()
