@@ -28,6 +28,7 @@ help:
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff, and hadolint on the Dockerfile"
 	@echo "make bench  run the benchmarks in bench/"
+	@echo "make screenshots  retake the README's screenshots (needs Chromium)"
 
 $(PY):
 	@py="$$($(find_python))"; \
@@ -70,6 +71,10 @@ test: install-dev static
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/hadolint Dockerfile
+
+screenshots: install-dev static
+	$(VENV)/bin/pytest tests/e2e/screenshots.py -p no:cacheprovider -q
+	@echo "Screenshots written to docs/screenshots/"
 
 bench: install-dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,0 +1,66 @@
+"""`make screenshots`: the README's pictures of the site, taken from the demo articles.
+
+Not collected by `make test` (its name does not start with test_); run by path.
+"""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from articles.models import Article
+from comments.models import Comment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "screenshots"
+
+
+def discussion(page):
+    """The discussion section, scrolled into view once the page has settled."""
+    section = page.locator("#comments")
+    section.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    return section
+
+
+def test_take_the_readme_screenshots(browser, live_server):
+    call_command("import_articles", str(ROOT / "fixtures" / "seeds"), stdout=StringIO())
+    # Give the moderation queue something to show: one held comment and one reported.
+    article = Article.objects.get(source_key="000_d0250cf769dc7508")
+    Comment.objects.filter(article=article, import_key="3").update(status="pending")
+    User.objects.create_superuser("editor", "editor@example.com", "screenshots only")
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(live_server.url)
+    page.screenshot(path=str(OUT / "home.png"))
+
+    page.goto(live_server.url + article.get_absolute_url())
+    page.screenshot(path=str(OUT / "article.png"))
+    discussion(page).screenshot(path=str(OUT / "discussion.png"))
+
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 800}, device_scale_factor=2, reduced_motion="reduce"
+    )
+    small = phone.new_page()
+    small.goto(live_server.url + article.get_absolute_url())
+    discussion(small)
+    small.screenshot(path=str(OUT / "discussion-phone.png"))
+    phone.close()
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("screenshots only")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/admin/comments/commentqueue/")
+    page.screenshot(path=str(OUT / "moderation-queue.png"))
+    context.close()
+
+    for name in ("home", "article", "discussion", "discussion-phone", "moderation-queue"):
+        assert (OUT / f"{name}.png").stat().st_size > 10_000

@@ -1,0 +1,182 @@
+"""The main journeys of readers, guests and moderators, in Chromium against the live server."""
+
+import importlib
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from articles.models import Article
+from comments.models import Comment, Report
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "seeds"
+
+
+@pytest.fixture
+def seeded(settings):
+    settings.COMMENT_RATE_LIMIT = "off"
+    call_command("import_articles", str(SEEDS), stdout=StringIO())
+
+
+def thread_with_replies() -> tuple[Comment, Comment]:
+    """A top-level comment of the seeds and its first reply."""
+    reply = Comment.objects.filter(level=1).select_related("parent", "article").first()
+    return reply.parent, reply
+
+
+def test_a_reader_browses_to_a_discussion_folds_a_thread_and_follows_a_permalink(
+    page, live_server, seeded
+):
+    root, reply = thread_with_replies()
+    article = root.article
+    page.goto(live_server.url)
+    page.get_by_role("link", name=article.title).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(article.title)
+
+    item = page.locator(f"li:has(> #comment-{root.pk})")
+    replies = item.locator("> details.replies")
+    nested = replies.locator(f"#comment-{reply.pk}")
+    expect(nested).to_be_visible()
+    expect(nested.locator(".comment-author")).to_have_text(reply.author_name)
+
+    summary = replies.locator("> summary")
+    count = root.get_descendant_count()
+    expect(summary).to_contain_text(f"{count} repl")
+    summary.click()
+    expect(nested).to_be_hidden()
+    summary.click()
+    expect(nested).to_be_visible()
+
+    nested.locator(".comment-permalink").click()
+    expect(page).to_have_url(re.compile(rf"#comment-{reply.pk}$"))
+    page.goto(f"{live_server.url}{reply.get_absolute_url()}")
+    expect(page).to_have_url(re.compile(rf"{article.get_absolute_url()}(\?page=\d+)?#comment-{reply.pk}$"))
+    expect(page.locator(f"#comment-{reply.pk}")).to_be_in_viewport()
+
+
+def test_a_guest_comments_then_replies_and_an_empty_body_keeps_what_was_typed(
+    page, live_server, seeded
+):
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+
+    form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Name").fill("Anahit")
+    form.get_by_role("textbox", name="Email").fill("anahit@example.com")
+    form.get_by_role("textbox", name="Comment").fill("   ")
+    form.get_by_role("button", name="Post comment").click()
+    error_form = page.locator("form.comment-form")
+    expect(error_form.locator(".errorlist")).to_contain_text("Write something")
+    expect(error_form.get_by_role("textbox", name="Name")).to_have_value("Anahit")
+    expect(error_form.get_by_role("textbox", name="Email")).to_have_value("anahit@example.com")
+    assert not Comment.objects.filter(article=article).exists()
+
+    error_form.get_by_role("textbox", name="Comment").fill("The first word on this story.")
+    error_form.get_by_role("button", name="Post comment").click()
+    first = Comment.objects.get(article=article, body="The first word on this story.")
+    expect(page).to_have_url(re.compile(rf"#comment-{first.pk}$"))
+    expect(page.locator(f"#comment-{first.pk} .comment-body")).to_have_text(first.body)
+
+    page.locator(f"#comment-{first.pk} .reply-link").click()
+    inline = page.locator(f"#comment-{first.pk} form.comment-form-inline, "
+                          f"li:has(> #comment-{first.pk}) form.comment-form-inline").first
+    expect(inline).to_be_visible()
+    inline.get_by_role("textbox", name="Name").fill("Vardan")
+    inline.get_by_role("textbox", name="Email").fill("vardan@example.com")
+    inline.get_by_role("textbox", name="Comment").fill("A reply, nested under it.")
+    inline.get_by_role("button", name="Post reply").click()
+
+    reply = Comment.objects.get(article=article, body="A reply, nested under it.")
+    assert reply.parent_id == first.pk
+    nested = page.locator(f"li:has(> #comment-{first.pk}) details.replies #comment-{reply.pk}")
+    expect(nested).to_be_visible()
+    expect(nested.locator(".comment-author")).to_have_text("Vardan")
+
+
+def test_a_reader_reports_a_comment(page, live_server, seeded):
+    root, _ = thread_with_replies()
+    page.goto(live_server.url + root.article.get_absolute_url())
+    page.locator(f"#comment-{root.pk} .report-link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report a comment")
+    page.get_by_label("Abuse or personal attack").check()
+    page.get_by_role("button", name="Send report").click()
+    expect(page).to_have_url(re.compile(rf"#comment-{root.pk}$"))
+    expect(page.locator("body")).to_contain_text("Thank you")
+    report = Report.objects.get(comment=root)
+    assert report.reason == Report.Reason.ABUSE
+
+
+def moderators_group() -> Group:
+    """The group its data migration makes; a transactional test's flush empties the table."""
+    migration = importlib.import_module("comments.migrations.0003_moderators_group")
+    group, _ = Group.objects.get_or_create(name=migration.GROUP_NAME)
+    for app_label, codenames in migration.PERMISSIONS.items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
+    return group
+
+
+def test_a_moderator_removes_a_comment_and_readers_see_its_place_kept(
+    page, browser, live_server, seeded
+):
+    root, reply = thread_with_replies()
+    moderator = User.objects.create_user("moderator", password="a long moderator passphrase",
+                                         is_staff=True)
+    moderator.groups.add(moderators_group())
+
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("Username").fill("moderator")
+    page.get_by_label("Password").fill("a long moderator passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/admin/comments/comment/?article__id__exact={root.article_id}")
+    page.locator(f'input[name="_selected_action"][value="{root.pk}"]').check()
+    page.locator('select[name="action"]').select_option("remove_comments")
+    page.get_by_role("button", name="Run").or_(page.get_by_role("button", name="Go")).first.click()
+    expect(page.locator("ul.messagelist")).to_contain_text("1 comment")
+    root.refresh_from_db()
+    assert root.status == Comment.Status.REMOVED
+
+    reader = browser.new_context().new_page()
+    reader.goto(live_server.url + root.article.get_absolute_url())
+    placeholder = reader.locator(f"#comment-{root.pk}")
+    expect(placeholder).to_have_text("[removed]")
+    expect(placeholder).not_to_contain_text(root.author_name)
+    expect(reader.locator(f"li:has(> #comment-{root.pk}) #comment-{reply.pk}")).to_be_visible()
+    reader.context.close()
+
+
+def test_the_article_page_fits_a_phone_and_the_keyboard_reaches_every_control(
+    page, live_server, seeded
+):
+    article = Article.objects.get(source_key="002_d5e8f4d8fcec2834")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server.url + article.get_absolute_url())
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"horizontal scrolling: {widths}"
+
+    wanted = page.evaluate(
+        """Array.from(document.querySelectorAll(
+             '.reply-link, #comments form.comment-form input:not([type=hidden]),'
+             + ' #comments form.comment-form textarea, #comments form.comment-form button'))
+           .filter(e => e.tabIndex >= 0)
+           .filter(e => !e.closest('[hidden]'))
+           .map(e => e.outerHTML)"""
+    )
+    assert len(wanted) > 10
+    reached = set()
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.outerHTML"))
+        if reached >= set(wanted):
+            break
+    missing = set(wanted) - reached
+    assert not missing, f"not reachable by keyboard: {sorted(missing)[:3]}"
