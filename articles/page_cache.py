@@ -10,6 +10,7 @@ with the token of the reader it goes to.
 import re
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -20,14 +21,13 @@ from articles.cache import article_page_version
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
 from comments.tree import own_pending_ids
 
-PAGE_TIMEOUT = 60 * 60
 CSRF_PLACEHOLDER = "__newsroom_csrf_token__"
 CSRF_INPUT_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def shares_cached_pages(request) -> bool:
     """Whether this request may be answered with the copy every anonymous reader shares."""
-    if request.method not in ("GET", "HEAD"):
+    if not settings.ARTICLE_PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
         return False
     if AUTHOR_COOKIE in request.COOKIES or EMAIL_COOKIE in request.COOKIES:
         return False
@@ -81,7 +81,7 @@ def cached_article_page(article_id_for):
                 if token:
                     html = html.replace(token[1], CSRF_PLACEHOLDER)
                 stored = (html, response["Content-Type"])
-                cache.set(key, stored, PAGE_TIMEOUT)
+                cache.set(key, stored, settings.ARTICLE_PAGE_CACHE_SECONDS)
             html, content_type = stored
             response = HttpResponse(
                 html.replace(CSRF_PLACEHOLDER, get_token(request)), content_type=content_type

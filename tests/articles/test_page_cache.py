@@ -138,3 +138,10 @@ def test_a_reader_with_a_message_to_see_gets_it(article, settings):
         follow=True,
     )
     assert "your comment is published" in response.content.decode()
+
+
+def test_the_page_cache_can_be_switched_off(article, settings, django_assert_num_queries):
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 0
+    get(Client(), article)
+    with django_assert_num_queries(3):
+        get(Client(), article)
