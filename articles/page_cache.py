@@ -21,8 +21,9 @@ from articles.cache import article_page_version
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
 from comments.tree import own_pending_ids
 
-CSRF_PLACEHOLDER = "__newsroom_csrf_token__"
-CSRF_INPUT_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SLUG_TIMEOUT = 300
+CSRF_PLACEHOLDER = b"__newsroom_csrf_token__"
+CSRF_INPUT_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def shares_cached_pages(request) -> bool:
@@ -56,18 +57,23 @@ def cached_article_page(article_id_for):
     """Cache an article page view for anonymous readers under a per-article version.
 
     `article_id_for(slug)` names the published article a slug shows, or None (then the view
-    answers, with its 404).
+    answers, with its 404). The answer is remembered for a few minutes: a change to the article
+    bumps its version, so a page is never served from an outdated slug.
     """
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, slug, **kwargs):
-            article_id = article_id_for(slug) if shares_cached_pages(request) else None
-            if article_id is None:
-                return view(request, *args, slug=slug, **kwargs)
             variant = page_variant(request)
-            if variant is None:
+            if variant is None or not shares_cached_pages(request):
                 return view(request, *args, slug=slug, **kwargs)
+            slug_key = f"article-slug:{slug}"
+            article_id = cache.get(slug_key)
+            if article_id is None:
+                article_id = article_id_for(slug)
+                if article_id is None:
+                    return view(request, *args, slug=slug, **kwargs)
+                cache.set(slug_key, article_id, SLUG_TIMEOUT)
             key = f"article-page:{article_id}:{article_page_version(article_id)}:{variant}"
             stored = cache.get(key)
             if stored is None:
@@ -76,15 +82,16 @@ def cached_article_page(article_id_for):
                     response.render()
                 if response.status_code != 200:
                     return response
-                html = response.content.decode(response.charset)
-                token = CSRF_INPUT_RE.search(html)
+                content = response.content
+                token = CSRF_INPUT_RE.search(content)
                 if token:
-                    html = html.replace(token[1], CSRF_PLACEHOLDER)
-                stored = (html, response["Content-Type"])
+                    content = content.replace(token[1], CSRF_PLACEHOLDER)
+                stored = (content, response["Content-Type"])
                 cache.set(key, stored, settings.ARTICLE_PAGE_CACHE_SECONDS)
-            html, content_type = stored
+            content, content_type = stored
             response = HttpResponse(
-                html.replace(CSRF_PLACEHOLDER, get_token(request)), content_type=content_type
+                content.replace(CSRF_PLACEHOLDER, get_token(request).encode()),
+                content_type=content_type,
             )
             # The copy is shared here, but each response carries the reader's own token.
             patch_cache_control(response, private=True)
