@@ -2,8 +2,12 @@
 
 Each article has a version number in the cache; every write that changes what a reader sees
 on the article's page (a new, moderated or removed comment, a re-import) bumps it once the
-transaction commits, so cached copies of the old page are never served again.
+transaction commits, so cached copies of the old page are never served again. A version starts
+from the clock, not from 1: after the cache is flushed or restarted, no new version can equal
+one that a copy kept elsewhere (a worker's memory) was stored under.
 """
+
+import time
 
 from django.core.cache import cache
 from django.db import transaction
@@ -14,7 +18,7 @@ def page_version_key(article_id: int) -> str:
 
 
 def article_page_version(article_id: int) -> int:
-    return cache.get_or_set(page_version_key(article_id), 1, timeout=None)
+    return cache.get_or_set(page_version_key(article_id), time.time_ns, timeout=None)
 
 
 def article_page_changed(article_id: int) -> None:
@@ -25,6 +29,6 @@ def article_page_changed(article_id: int) -> None:
         try:
             cache.incr(key)
         except ValueError:
-            cache.set(key, 2, timeout=None)
+            cache.set(key, time.time_ns(), timeout=None)
 
     transaction.on_commit(bump)

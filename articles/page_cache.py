@@ -8,6 +8,8 @@ with the token of the reader it goes to.
 """
 
 import re
+import time
+from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
@@ -21,7 +23,6 @@ from articles.cache import article_page_version
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
 from comments.tree import own_pending_ids
 
-SLUG_TIMEOUT = 300
 CSRF_PLACEHOLDER = b"__newsroom_csrf_token__"
 CSRF_INPUT_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -53,12 +54,59 @@ def page_variant(request) -> str | None:
     return f"{int(page)}:{sort or 'oldest'}"
 
 
+class LocalPages:
+    """The latest pages served by this process, so a hit costs one small read of the shared
+    cache (the article's version) instead of fetching the whole page from it.
+
+    Keys hold the article's version, so a change anywhere makes the old copies unreachable;
+    the oldest are dropped beyond `size`. A slug's article is remembered for `slug_seconds`.
+    """
+
+    def __init__(self, size: int = 128, slug_seconds: float = 60):
+        self.size = size
+        self.slug_seconds = slug_seconds
+        self.pages: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.slugs: dict[str, tuple[int, float]] = {}
+
+    def article_id(self, slug: str, lookup) -> int | None:
+        known = self.slugs.get(slug)
+        if known and known[1] > time.monotonic():
+            return known[0]
+        article_id = lookup(slug)
+        if article_id is not None:
+            if len(self.slugs) >= 10 * self.size:
+                self.slugs.clear()
+            self.slugs[slug] = (article_id, time.monotonic() + self.slug_seconds)
+        return article_id
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        stored = self.pages.get(key)
+        if stored is None:
+            stored = cache.get(key)
+            if stored is not None:
+                self.put(key, stored)
+        return stored
+
+    def put(self, key: str, stored: tuple[bytes, str]) -> None:
+        self.pages[key] = stored
+        while len(self.pages) > self.size:
+            self.pages.popitem(last=False)
+
+    def clear(self) -> None:
+        self.pages.clear()
+        self.slugs.clear()
+
+
+local_pages = LocalPages()
+
+
 def cached_article_page(article_id_for):
     """Cache an article page view for anonymous readers under a per-article version.
 
     `article_id_for(slug)` names the published article a slug shows, or None (then the view
-    answers, with its 404). The answer is remembered for a few minutes: a change to the article
-    bumps its version, so a page is never served from an outdated slug.
+    answers, with its 404). The answer is remembered for a while; a page is stored only when
+    the view showed that very article, so a slug that moved to another article in the meantime
+    never fills the wrong entry.
     """
 
     def decorator(view):
@@ -67,20 +115,20 @@ def cached_article_page(article_id_for):
             variant = page_variant(request)
             if variant is None or not shares_cached_pages(request):
                 return view(request, *args, slug=slug, **kwargs)
-            slug_key = f"article-slug:{slug}"
-            article_id = cache.get(slug_key)
+            article_id = local_pages.article_id(slug, article_id_for)
             if article_id is None:
-                article_id = article_id_for(slug)
-                if article_id is None:
-                    return view(request, *args, slug=slug, **kwargs)
-                cache.set(slug_key, article_id, SLUG_TIMEOUT)
-            key = f"article-page:{article_id}:{article_page_version(article_id)}:{variant}"
-            stored = cache.get(key)
+                return view(request, *args, slug=slug, **kwargs)
+            version = article_page_version(article_id)
+            key = f"article-page:{article_id}:{version}:{slug}:{variant}"
+            stored = local_pages.get(key)
             if stored is None:
                 response = view(request, *args, slug=slug, **kwargs)
                 if hasattr(response, "render"):
                     response.render()
-                if response.status_code != 200:
+                shown = getattr(response, "context_data", None) or {}
+                if response.status_code != 200 or getattr(shown.get("object"), "pk", None) != (
+                    article_id
+                ):
                     return response
                 content = response.content
                 token = CSRF_INPUT_RE.search(content)
@@ -88,6 +136,7 @@ def cached_article_page(article_id_for):
                     content = content.replace(token[1], CSRF_PLACEHOLDER)
                 stored = (content, response["Content-Type"])
                 cache.set(key, stored, settings.ARTICLE_PAGE_CACHE_SECONDS)
+                local_pages.put(key, stored)
             content, content_type = stored
             response = HttpResponse(
                 content.replace(CSRF_PLACEHOLDER, get_token(request).encode()),

@@ -16,7 +16,6 @@ import argparse
 import http.client
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -24,11 +23,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import psycopg
+from harness import LOCAL_POSTGRES, gunicorn, postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 LEVELS = (1, 4, 16)
 TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -43,12 +41,6 @@ root = Comment.objects.create(article=article, author_name="Root", author_email=
                               body="The thread everyone replies to.", thread_position=1)
 print(article.slug, root.pk)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class BenchClient:
@@ -109,49 +101,28 @@ def run_level(clients: list[BenchClient], count: int, action) -> float:
     return count / elapsed
 
 
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited during start-up")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start within 30 s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="60 replies per level, not 300")
     parser.add_argument(
-        "--server", default="postgres://postgres@127.0.0.1:5432",
+        "--server", default=LOCAL_POSTGRES,
         help="PostgreSQL server to create the benchmark database on (loopback only)",
     )
     options = parser.parse_args()
     count = 60 if options.quick else 300
-    if "127.0.0.1" not in options.server and "localhost" not in options.server:
-        parser.error("the benchmark only talks to a loopback PostgreSQL server")
 
-    database = f"newsroom_bench_posting_{os.getpid()}"
-    admin_url = f"{options.server}/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as db:
-        db.execute(f'CREATE DATABASE "{database}"')
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DATABASE_URL": f"{options.server}/{database}",
-        "DJANGO_SECRET_KEY": "benchmark-only-" + "x" * 40,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "COMMENT_RATE_LIMIT": "off",
-        "GUNICORN_LOG_LEVEL": "warning",
-    }
-    env.pop("DATABASE_REPLICA_URL", None)
-    server = None
-    try:
+    with postgres_database(f"newsroom_bench_posting_{os.getpid()}", options.server) as url:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+            "DATABASE_URL": url,
+            "DJANGO_SECRET_KEY": "benchmark-only-" + "x" * 40,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "COMMENT_RATE_LIMIT": "off",
+        }
+        env.pop("DATABASE_REPLICA_URL", None)
+
         def manage(*args):
             subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -160,12 +131,6 @@ def main() -> int:
         slug, root_pk = subprocess.run(
             [PYTHON, "-c", SETUP], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True
         ).stdout.split()
-        server = subprocess.Popen(
-            [GUNICORN, "newsroom.wsgi", "--config", "gunicorn.conf.py",
-             "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-            cwd=ROOT, env=env,
-        )
-        wait_until_up(port, server)
         post_path = f"/articles/{slug}/comments/"
         reply_path = f"/articles/{slug}/comments/{root_pk}/reply/"
 
@@ -183,29 +148,23 @@ def main() -> int:
         workers = env.get("GUNICORN_WORKERS") or f"{os.cpu_count() * 2 + 1} (cpu × 2 + 1)"
         print(f"gunicorn workers: {workers}; {count} replies per level into one thread")
         print(f"{'clients':>7}  {'posts/s':>8}  {'healthz/s':>9}  {'posts / healthz':>15}")
-        for level in LEVELS:
-            clients = [BenchClient(port, reply_path) for _ in range(level)]
-            try:
-                run_level(clients, min(count, 50), post)  # warm-up: connections, caches
-                baseline = run_level(clients, count, healthz)
-                posts = run_level(clients, count, post)
-            finally:
-                for client in clients:
-                    client.close()
-            print(f"{level:>7}  {posts:>8.1f}  {baseline:>9.1f}  {posts / baseline:>15.2f}")
+        with gunicorn("newsroom.wsgi", env) as port:
+            for level in LEVELS:
+                clients = [BenchClient(port, reply_path) for _ in range(level)]
+                try:
+                    run_level(clients, min(count, 50), post)  # warm-up: connections, caches
+                    baseline = run_level(clients, count, healthz)
+                    posts = run_level(clients, count, post)
+                finally:
+                    for client in clients:
+                        client.close()
+                print(f"{level:>7}  {posts:>8.1f}  {baseline:>9.1f}  {posts / baseline:>15.2f}")
 
         check = subprocess.run(
             [PYTHON, "manage.py", "check_trees"], cwd=ROOT, env=env, capture_output=True, text=True
         )
         print((check.stdout + check.stderr).strip())
         return check.returncode
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        with psycopg.connect(admin_url, autocommit=True) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,20 +14,18 @@
 
 Targets: the 1,000-comment page renders in under 100 ms; the 100-comment page reaches at least
 a third of the "hello" view's requests per second. The data lives in a throwaway SQLite file;
-no page cache is involved.
+the page cache is off (bench_cache.py measures it).
 """
 
 import argparse
-import multiprocessing
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from http.client import HTTPConnection
 from pathlib import Path
+
+from harness import gunicorn, requests_per_second
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10, 100, 1_000, 10_000)
@@ -85,57 +83,6 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def hammer(port: int, path: str, seconds: float, results) -> None:
-    """Request `path` in a loop for `seconds`; gunicorn's sync workers close each connection."""
-    done = 0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        connection = HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", path)
-        response = connection.getresponse()
-        response.read()
-        connection.close()
-        if response.status != 200:
-            raise SystemExit(f"{path} answered {response.status}")
-        done += 1
-    results.put(done)
-
-
-def requests_per_second(port: int, path: str, seconds: float, clients: int) -> float:
-    results = multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(target=hammer, args=(port, path, seconds, results))
-        for _ in range(clients)
-    ]
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    total = sum(results.get() for _ in workers)
-    for worker in workers:
-        worker.join()
-    return total / (time.perf_counter() - start)
-
-
-def wait_until_up(port: int, process: subprocess.Popen) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            raise SystemExit("gunicorn exited while starting")
-        try:
-            connection = HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", HELLO)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, 3 s load runs")
@@ -149,6 +96,7 @@ def main() -> None:
         os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")
         os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
         os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
+        os.environ["ARTICLE_PAGE_CACHE_SECONDS"] = "0"
         sys.path.insert(0, str(ROOT))
         import django
 
@@ -195,36 +143,14 @@ def main() -> None:
         )
         connection.close()
 
-        port = free_port()
-        env = {**os.environ, "GUNICORN_LOG_LEVEL": "warning"}
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "bench.wsgi_app:application",
-                "--config",
-                str(ROOT / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--access-logfile",
-                "/dev/null",
-                "--chdir",
-                str(ROOT),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_up(port, server)
+        # The figures are those of the page as built: the page cache stays off for both parts.
+        with gunicorn("bench.wsgi_app:application", dict(os.environ)) as port:
             page = urls[THROUGHPUT_SIZE]
             requests_per_second(port, page, 1.0, options.clients)
             hello_rps, page_rps = [], []
             for _ in range(2):
                 hello_rps.append(requests_per_second(port, HELLO, seconds, options.clients))
                 page_rps.append(requests_per_second(port, page, seconds, options.clients))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         hello_mean, page_mean = statistics.mean(hello_rps), statistics.mean(page_rps)
         print(
             f"\nThroughput under gunicorn (gunicorn.conf.py, {os.cpu_count()} CPUs, "

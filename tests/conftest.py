@@ -14,6 +14,10 @@ def _plain_static_storage(settings):
 def _clear_cache():
     from django.core.cache import cache
 
+    from articles.page_cache import local_pages
+
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()

@@ -4,11 +4,13 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from articles.page_cache import local_pages
 from comments.models import Comment
 from comments.services import comments_remove
 from tests.factories import make_article, make_comment
@@ -171,3 +173,38 @@ def test_a_deleted_or_renamed_article_is_not_served_from_the_cache(
     with django_capture_on_commit_callbacks(execute=True):
         article.delete()
     assert Client().get("/articles/summit-moved/").status_code == 404
+
+
+def test_another_worker_serves_the_shared_copy_without_building_it(
+    article, django_assert_num_queries
+):
+    get(Client(), article)
+    # A second gunicorn worker: nothing in its memory, the page in the shared cache.
+    local_pages.clear()
+    with django_assert_num_queries(1):
+        response = get(Client(), article)
+    assert "Opinion number 19." in response.content.decode()
+
+
+def test_after_the_shared_cache_is_flushed_no_copy_from_memory_is_served(article):
+    get(Client(), article)
+    # Written without its commit hook: only the flush can make the page change.
+    make_comment(article, body="Written while the cache was down.")
+    cache.clear()
+    assert "Written while the cache was down." in get(Client(), article).content.decode()
+
+
+def test_a_slug_given_to_another_article_shows_that_article(
+    article, django_capture_on_commit_callbacks
+):
+    old_url = article.get_absolute_url()
+    assert "Summit cancelled" in Client().get(old_url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        article.slug = "summit-cancelled-2014"
+        article.save()
+        make_article(title="A different story", slug=old_url.strip("/").split("/")[-1])
+    for _ in range(2):
+        page = Client().get(old_url).content.decode()
+        assert "A different story" in page and "Summit cancelled" not in page
+    moved = Client().get("/articles/summit-cancelled-2014/").content.decode()
+    assert "Summit cancelled" in moved

@@ -28,7 +28,7 @@ def test_healthz_reports_a_failing_database_with_503(client):
 def test_healthz_reports_a_failing_cache_with_503(client, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "newsroom.redis_cache.PooledRedisCache",
             # Nothing listens on port 1: the connection is refused at once.
             "LOCATION": "redis://127.0.0.1:1/0",
         }

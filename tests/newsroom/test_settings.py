@@ -48,7 +48,7 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "papers",
-        "django.core.cache.backends.redis.RedisCache",
+        "newsroom.redis_cache.PooledRedisCache",
         "redis://127.0.0.1:6379/3",
         "django.contrib.sessions.backends.cache",
     ]

@@ -1,0 +1,98 @@
+"""Benchmark of the page cache: an article page with 100 comments, cached and built anew, under
+gunicorn on PostgreSQL and Redis, next to a plain "hello" view served in the same run.
+
+    .venv/bin/python bench/bench_cache.py            # 2 x 8 s per view
+    .venv/bin/python bench/bench_cache.py --quick    # 2 x 3 s per view
+
+Creates a throwaway PostgreSQL database (dropped at the end) and uses Redis database 14
+(flushed first) as the cache, imports one article with 100 comments, and serves the project
+with gunicorn.conf.py. Concurrent client processes request, in turn, the "hello" view; the
+article as anonymous readers get it from the cache, returning readers (with their CSRF cookie)
+and first visits (a new CSRF secret each time); and the same page built for every request (an
+extra query parameter, which the page cache serves fresh). Target: the cached page reaches at
+least 80% of the "hello" view's requests per second.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+from bench_render import THROUGHPUT_SIZE, article_text
+from harness import ROOT, csrf_cookie, gunicorn, postgres_database, requests_per_second
+
+HELLO = "/bench/hello/"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+SETUP = """
+import sys
+import django
+django.setup()
+from django.core.management import call_command
+from articles.importer import article_parse
+from articles.services import article_import
+call_command("migrate", verbosity=0)
+article = article_import(parsed=article_parse(sys.stdin.read()), source_key="bench-cache").article
+print(article.get_absolute_url())
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 x 3 s per view, not 2 x 8 s")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    options = parser.parse_args()
+    seconds = 3.0 if options.quick else 8.0
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    with postgres_database(f"newsroom_bench_cache_{os.getpid()}") as database_url:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DJANGO_SECRET_KEY": "benchmark-only-" + "x" * 40,
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+        }
+        page = subprocess.run(
+            [sys.executable, "-c", SETUP], input=article_text(THROUGHPUT_SIZE), cwd=ROOT,
+            env={**env, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        with gunicorn("bench.wsgi_app:application", env) as port:
+            returning = csrf_cookie(port, page)
+            views = {
+                "hello": (HELLO, {}),
+                "article, cached": (page, returning),
+                "article, cached, 1st visit": (page, {}),
+                "article, built anew": (f"{page}?fresh=1", returning),
+            }
+            for path, headers in views.values():
+                requests_per_second(port, path, 1.0, options.clients, headers)
+            figures: dict[str, list[float]] = {name: [] for name in views}
+            for _ in range(2):
+                for name, (path, headers) in views.items():
+                    figures[name].append(
+                        requests_per_second(port, path, seconds, options.clients, headers)
+                    )
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+    hello = statistics.mean(figures["hello"])
+    print(
+        f"Article page with {THROUGHPUT_SIZE} comments under gunicorn on PostgreSQL and Redis "
+        f"({os.cpu_count()} CPUs, {options.clients} client processes, "
+        f"2 x {seconds:.0f} s each, interleaved)"
+    )
+    print(f"{'view':<28} {'req/s':>8} {'x hello':>8}")
+    for name, runs in figures.items():
+        rate = statistics.mean(runs)
+        print(f"{name:<28} {rate:>8.0f} {rate / hello:>8.2f}")
+    cached = statistics.mean(figures["article, cached"]) / hello
+    print(f"target: cached page at least 0.80 of hello: {'met' if cached >= 0.8 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

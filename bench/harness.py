@@ -1,0 +1,114 @@
+"""What the benchmarks share: a throwaway PostgreSQL database, a gunicorn server on a loopback
+port, and closed-loop HTTP clients counting requests per second."""
+
+import multiprocessing
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from http.client import HTTPConnection
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def postgres_database(name: str, server: str = LOCAL_POSTGRES):
+    """A fresh database on a loopback PostgreSQL server, dropped afterwards; yields its URL."""
+    if "127.0.0.1" not in server and "localhost" not in server:
+        raise SystemExit("the benchmarks only talk to a loopback PostgreSQL server")
+    admin = f"{server}/postgres"
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str]):
+    """gunicorn with the project's gunicorn.conf.py on a free loopback port; yields the port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [GUNICORN, app, "--config", str(ROOT / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "--chdir", str(ROOT)],
+        cwd=ROOT, env={**env, "GUNICORN_LOG_LEVEL": "warning"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited while starting")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("gunicorn did not answer within 30 s") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _hammer(port: int, path: str, seconds: float, headers: dict[str, str], results) -> None:
+    """Request `path` in a loop for `seconds`; gunicorn's sync workers close each connection."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        connection = HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        if response.status != 200:
+            raise SystemExit(f"{path} answered {response.status}")
+        done += 1
+    results.put(done)
+
+
+def csrf_cookie(port: int, path: str) -> dict[str, str]:
+    """The Cookie header of a returning reader: the CSRF cookie a first visit to `path` set."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    cookie = response.getheader("Set-Cookie", "").split(";")[0]
+    if not cookie.startswith("csrftoken="):
+        raise SystemExit(f"{path} set no CSRF cookie")
+    return {"Cookie": cookie}
+
+
+def requests_per_second(
+    port: int, path: str, seconds: float, clients: int, headers: dict[str, str] | None = None
+) -> float:
+    """Requests per second of `clients` processes each requesting `path` for `seconds`."""
+    results = multiprocessing.Queue()
+    workers = [
+        multiprocessing.Process(target=_hammer, args=(port, path, seconds, headers or {}, results))
+        for _ in range(clients)
+    ]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    total = sum(results.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    return total / (time.perf_counter() - start)
