@@ -1,4 +1,5 @@
-"""The posting rate limit: at most N comments per SECONDS from one IP address or one email.
+"""The readers' rate limits, COMMENT_RATE_LIMIT: at most N comments per SECONDS from one IP
+address or one email, and as many reports from one IP address.
 
 Counted by newsroom/ratelimit.py in the Django cache, so with Redis configured the limit holds
 across every gunicorn worker.
@@ -14,5 +15,17 @@ def posting_throttle(*, ip_address: str | None, email: str) -> int | None:
 
     Returns None while the attempt is allowed (or the limit is off).
     """
-    rate = rate_parse(settings.COMMENT_RATE_LIMIT, "COMMENT_RATE_LIMIT")
-    return FixedWindow("comment", rate).hit(ip=ip_address, email=email)
+    return FixedWindow("comment", _rate()).hit(ip=ip_address, email=email)
+
+
+def report_throttle(*, ip_address: str | None) -> int | None:
+    """Count one report; the seconds to wait when an address sends too many.
+
+    A new session may report a comment again, so without this one address could hold any
+    comment for review by clearing its cookies.
+    """
+    return FixedWindow("report", _rate()).hit(ip=ip_address)
+
+
+def _rate():
+    return rate_parse(settings.COMMENT_RATE_LIMIT, "COMMENT_RATE_LIMIT")

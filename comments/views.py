@@ -16,13 +16,13 @@ from comments.forms import (
     ReportForm,
 )
 from comments.models import Comment
-from comments.ratelimit import posting_throttle
+from comments.ratelimit import posting_throttle, report_throttle
 
 OWN_PENDING_KEY = "comments_own_pending"
 
 
 def _client_ip(request) -> str | None:
-    """REMOTE_ADDR only: forwarded headers are trivially forged by the client."""
+    """REMOTE_ADDR, which newsroom's ForwardedForMiddleware sets from trusted proxies only."""
     try:
         return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
     except ValueError:
@@ -49,6 +49,17 @@ def _form_page(request, article: Article, form: CommentForm):
         {"article": article, "form": form, "parent": parent},
         status=400,
     )
+
+
+def _too_many(request, article: Article, retry_after: int, *, what: str):
+    response = render(
+        request,
+        "429.html",
+        {"article": article, "retry_after": retry_after, "what": what},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _remember_author(response, form: CommentForm) -> None:
@@ -87,11 +98,7 @@ def comment_post(request, slug):
     ip_address = _client_ip(request)
     retry_after = posting_throttle(ip_address=ip_address, email=form.cleaned_data["email"])
     if retry_after is not None:
-        response = render(
-            request, "429.html", {"article": article, "retry_after": retry_after}, status=429
-        )
-        response["Retry-After"] = str(retry_after)
-        return response
+        return _too_many(request, article, retry_after, what="comments")
 
     result = services.comment_post(
         article=article,
@@ -134,6 +141,9 @@ def comment_report(request, slug, pk):
     comment = get_object_or_404(Comment.objects.for_article(article).visible(), pk=pk)
     form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        retry_after = report_throttle(ip_address=_client_ip(request))
+        if retry_after is not None:
+            return _too_many(request, article, retry_after, what="reports")
         if request.session.session_key is None:
             request.session.create()
         result = services.report_create(

@@ -166,3 +166,23 @@ def test_a_duplicate_report_returns_already_reported():
 
     assert result.already_reported
     assert Report.objects.get().reason == "spam"
+
+
+def test_one_address_cannot_flood_reports_from_fresh_sessions(settings):
+    settings.COMMENT_RATE_LIMIT = "2/60"
+    settings.COMMENTS_REPORT_THRESHOLD = 3
+    comment = make_comment(make_article())
+
+    statuses = [
+        Client().post(report_url(comment), {"reason": "spam"}).status_code for _ in range(3)
+    ]
+
+    assert statuses == [302, 302, 429]
+    assert Report.objects.filter(comment=comment).count() == 2
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.PUBLISHED
+    response = Client().post(report_url(comment), {"reason": "spam"})
+    assert "sent several reports" in response.content.decode()
+    assert 1 <= int(response["Retry-After"]) <= 60
+    # Another address is not affected.
+    other = Client(REMOTE_ADDR="198.51.100.20").post(report_url(comment), {"reason": "spam"})
+    assert other.status_code == 302
