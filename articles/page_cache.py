@@ -7,6 +7,7 @@ to each reader's cookie, so the copy is stored with a placeholder that every res
 with the token of the reader it goes to.
 """
 
+import logging
 import re
 import time
 from collections import OrderedDict
@@ -22,6 +23,9 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from articles.cache import article_page_version
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
 from comments.tree import own_pending_ids
+from newsroom.redis_cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = b"__newsroom_csrf_token__"
 CSRF_INPUT_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -118,9 +122,13 @@ def cached_article_page(article_id_for):
             article_id = local_pages.article_id(slug, article_id_for)
             if article_id is None:
                 return view(request, *args, slug=slug, **kwargs)
-            version = article_page_version(article_id)
-            key = f"article-page:{article_id}:{version}:{slug}:{variant}"
-            stored = local_pages.get(key)
+            try:
+                version = article_page_version(article_id)
+                key = f"article-page:{article_id}:{version}:{slug}:{variant}"
+                stored = local_pages.get(key)
+            except CACHE_ERRORS as error:
+                logger.warning("page cache unavailable, page built anew: %s", error)
+                return view(request, *args, slug=slug, **kwargs)
             if stored is None:
                 response = view(request, *args, slug=slug, **kwargs)
                 if hasattr(response, "render"):
@@ -135,8 +143,11 @@ def cached_article_page(article_id_for):
                 if token:
                     content = content.replace(token[1], CSRF_PLACEHOLDER)
                 stored = (content, response["Content-Type"])
-                cache.set(key, stored, settings.ARTICLE_PAGE_CACHE_SECONDS)
                 local_pages.put(key, stored)
+                try:
+                    cache.set(key, stored, settings.ARTICLE_PAGE_CACHE_SECONDS)
+                except CACHE_ERRORS as error:
+                    logger.warning("page cache unavailable, page not shared: %s", error)
             content, content_type = stored
             response = HttpResponse(
                 content.replace(CSRF_PLACEHOLDER, get_token(request).encode()),

@@ -5,12 +5,17 @@ at worst reach twice the limit across a window boundary.
 """
 
 import hashlib
+import logging
 import re
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+
+from newsroom.redis_cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -53,9 +58,20 @@ class FixedWindow:
         return f"rate:{self.name}:{kind}:{digest}:{window}"
 
     def hit(self, **values: str | None) -> int | None:
-        """Count one attempt for each value; the seconds to wait when one goes over the limit."""
+        """Count one attempt for each value; the seconds to wait when one goes over the limit.
+
+        Without a cache to count in, the attempt is let through (and the failure logged): a
+        limit that cannot be counted must not take the site down with it.
+        """
         if self.rate is None:
             return None
+        try:
+            return self._hit(values)
+        except CACHE_ERRORS as error:
+            logger.warning("rate limit %s not counted: %s", self.name, error)
+            return None
+
+    def _hit(self, values: dict[str, str | None]) -> int | None:
         window, retry_after = self._window()
         exceeded = False
         for kind, value in values.items():
@@ -79,5 +95,9 @@ class FixedWindow:
             return None
         window, retry_after = self._window()
         keys = [self._key(kind, value, window) for kind, value in values.items() if value]
-        counts = cache.get_many(keys).values()
+        try:
+            counts = cache.get_many(keys).values()
+        except CACHE_ERRORS as error:
+            logger.warning("rate limit %s not read: %s", self.name, error)
+            return None
         return retry_after if any(count >= self.rate.count for count in counts) else None

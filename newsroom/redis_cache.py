@@ -6,7 +6,12 @@ more than the network round trip. The clients share their pool's connections and
 thread-safe, so one per pool serves every operation of the process.
 """
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+# What a cache read or write raises when Redis is away: callers that can do without the cache
+# catch these and go on without it.
+CACHE_ERRORS = (redis.RedisError, OSError)
 
 
 class PooledRedisCacheClient(RedisCacheClient):

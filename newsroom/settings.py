@@ -143,8 +143,9 @@ if REDIS_URL:
             "KEY_PREFIX": "newsroom",
         }
     }
-    # Sessions live beside the cache, so every gunicorn instance sees the same ones.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Sessions are read from Redis by every gunicorn instance, and kept in the database too, so
+    # a restart of Redis (which keeps nothing on disk) signs no moderator out.
+    SESSION_ENGINE = "newsroom.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -14,10 +14,16 @@ def _plain_static_storage(settings):
 def _clear_cache():
     from django.core.cache import cache
 
+    from articles.cache import version_mirror
     from articles.page_cache import local_pages
 
-    cache.clear()
-    local_pages.clear()
+    def clear():
+        cache.clear()
+        local_pages.clear()
+        mirror = version_mirror()
+        if mirror is not None:
+            mirror.versions.clear()
+
+    clear()
     yield
-    cache.clear()
-    local_pages.clear()
+    clear()

@@ -50,7 +50,7 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
         "papers",
         "newsroom.redis_cache.PooledRedisCache",
         "redis://127.0.0.1:6379/3",
-        "django.contrib.sessions.backends.cache",
+        "newsroom.sessions",
     ]
 
 
