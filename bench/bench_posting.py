@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_posting.py --quick    # 60 replies per level
 
 Creates a fresh PostgreSQL database (dropped at the end), migrates it, creates one article with
-one top-level comment, and serves it with gunicorn on a loopback port (COMMENT_RATE_LIMIT=off).
+one top-level comment, and serves it with gunicorn on a loopback port, with Redis database 13
+(flushed first) as the cache and COMMENT_RATE_LIMIT=off.
 Then, for 1, 4 and 16 concurrent clients, each with its own connection and cookies (the CSRF
 token comes from the reply page), it posts replies into that one thread and prints posts per
 second. The baseline, measured in the same run with the same clients, is GET /healthz (one
@@ -23,11 +24,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+import redis
 from harness import LOCAL_POSTGRES, gunicorn, postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 LEVELS = (1, 4, 16)
+REDIS_URL = "redis://127.0.0.1:6379/13"
 TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 SETUP = """
@@ -111,6 +114,7 @@ def main() -> int:
     options = parser.parse_args()
     count = 60 if options.quick else 300
 
+    redis.Redis.from_url(REDIS_URL).flushdb()
     with postgres_database(f"newsroom_bench_posting_{os.getpid()}", options.server) as url:
         env = {
             **os.environ,
@@ -120,6 +124,8 @@ def main() -> int:
             "DJANGO_DEBUG": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "COMMENT_RATE_LIMIT": "off",
+            # With Redis, gunicorn.conf.py runs a worker process per CPU and one, as in production.
+            "REDIS_URL": REDIS_URL,
         }
         env.pop("DATABASE_REPLICA_URL", None)
 

@@ -15,11 +15,15 @@ def _database_ok() -> bool:
 
 
 def _cache_ok() -> bool:
+    # A key of its own: checks running at once in other workers must not overwrite it.
     # Each backend raises its own errors (redis.ConnectionError, ...): any failure means down.
-    key, value = "healthz", get_random_string(12)
+    value = get_random_string(12)
+    key = f"healthz:{value}"
     try:
         cache.set(key, value, timeout=10)
-        return cache.get(key) == value
+        healthy = cache.get(key) == value
+        cache.delete(key)
+        return healthy
     except Exception:
         return False
 

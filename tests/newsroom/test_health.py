@@ -1,8 +1,11 @@
+import threading
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
 from django.urls import reverse
+
+from newsroom.views import _cache_ok
 
 
 @pytest.mark.django_db
@@ -36,3 +39,27 @@ def test_healthz_reports_a_failing_cache_with_503(client, settings):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "ok", "cache": "error"}
+
+
+def test_checks_running_at_once_do_not_disturb_each_other(settings):
+    # Against Redis, as between gunicorn workers: each check waits on the network.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsroom.redis_cache.PooledRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        }
+    }
+    if not _cache_ok():
+        pytest.skip("no Redis server on 127.0.0.1:6379 (CI starts one)")
+    results = []
+
+    def check_many():
+        results.extend(_cache_ok() for _ in range(300))
+
+    threads = [threading.Thread(target=check_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2400
+    assert all(results)
