@@ -22,7 +22,7 @@ OUT = ROOT / "docs" / "screenshots"
 def discussion(page):
     """The discussion section, scrolled into view once the page has settled."""
     section = page.locator("#comments")
-    section.scroll_into_view_if_needed()
+    section.evaluate("element => element.scrollIntoView()")
     page.wait_for_timeout(300)
     return section
 
@@ -42,7 +42,9 @@ def test_take_the_readme_screenshots(browser, live_server):
 
     page.goto(live_server.url + article.get_absolute_url())
     page.screenshot(path=str(OUT / "article.png"))
-    discussion(page).screenshot(path=str(OUT / "discussion.png"))
+    page.set_viewport_size({"width": 1200, "height": 1300})
+    discussion(page)
+    page.screenshot(path=str(OUT / "discussion.png"))
 
     phone = browser.new_context(
         viewport={"width": 375, "height": 800}, device_scale_factor=2, reduced_motion="reduce"
