@@ -113,19 +113,8 @@ class CommentAdmin(MPTTModelAdmin):
         "moderated_at",
         "moderated_by",
     ]
-    readonly_fields = [
-        "article",
-        "parent",
-        "author_name",
-        "author_email",
-        "created",
-        "ip_address",
-        "user_agent",
-        "is_duplicate",
-        "import_key",
-        "moderated_at",
-        "moderated_by",
-    ]
+    # A moderator decides the status and may edit the body; the rest is the record.
+    readonly_fields = [name for name in fields if name not in ("status", "body")]
     inlines = [ReportInline]
 
     def get_queryset(self, request):

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -23,18 +22,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:comments_comment_changelist")
 QUEUE = reverse("admin:comments_commentqueue_changelist")
 
-
-@pytest.fixture
-def moderator(django_user_model):
-    user = django_user_model.objects.create_user("moderator", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
-
-
-@pytest.fixture
-def mod_client(client, moderator):
-    client.force_login(moderator)
-    return client
 
 
 def act(client, action, comments, url=CHANGELIST):

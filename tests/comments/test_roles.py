@@ -8,18 +8,6 @@ from tests.factories import make_article, make_comment
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def moderator(django_user_model):
-    user = django_user_model.objects.create_user("moderator", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
-
-
-@pytest.fixture
-def mod_client(client, moderator):
-    client.force_login(moderator)
-    return client
-
 
 def test_the_migration_creates_the_moderators_group_with_exactly_its_permissions():
     group = Group.objects.get(name="Moderators")
