@@ -1,18 +1,14 @@
 """Page versions shared through Redis pub/sub, against the local Redis server."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
 
 from articles.cache import VersionMirror
+from tests.processes import django_process
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS = "redis://127.0.0.1:6379/15"
 
 
@@ -103,22 +99,12 @@ def test_after_the_subscription_drops_it_forgets_what_it_may_have_missed(server,
 def test_a_bump_in_another_process_reaches_this_one(server, mirror, settings):
     settings.REDIS_URL = REDIS
     code = (
-        "import django; django.setup()\n"
         "from articles import cache\n"
         f"cache.CHANNEL = {mirror.channel!r}\n"
         "cache.version_mirror().channel = cache.CHANNEL\n"
         "cache.article_page_changed(12)\n"
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DJANGO_SECRET_KEY": "x" * 50,
-        "REDIS_URL": REDIS,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60,
-    )
+    result = django_process({"DJANGO_SECRET_KEY": "x" * 50, "REDIS_URL": REDIS}, code)
     assert result.returncode == 0, result.stderr
     assert eventually(lambda: 12 in mirror.versions)
     key = "newsroom:1:article-page-version:12"

@@ -5,11 +5,7 @@ so the locks of comments/locks.py are exercised as under gunicorn.
 """
 
 import json
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -19,6 +15,7 @@ from django.urls import reverse
 from comments.integrity import tree_problems
 from comments.models import Comment
 from tests.factories import make_article, make_comment
+from tests.processes import django_process
 
 
 def _post_all(url, payloads, outcomes, errors):
@@ -99,8 +96,8 @@ def test_postgresql_keeps_every_tree_valid_under_concurrent_posts(settings):
 
 SQLITE_SCRIPT = """
 import json, sys
-import django
-django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
 from django.test.utils import setup_test_environment
 setup_test_environment()
 from tests.comments import test_concurrency as t
@@ -130,25 +127,14 @@ def test_sqlite_file_keeps_every_tree_valid_under_concurrent_posts(tmp_path):
     It runs in a child process on a fresh database file: pytest-django's SQLite test database
     is in memory with a shared cache, whose table locks fail at once instead of waiting.
     """
-    root = Path(__file__).resolve().parents[2]
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'posting.sqlite3'}",
         "DJANGO_SECRET_KEY": "concurrency-test",
         "DJANGO_DEBUG": "1",
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "COMMENT_RATE_LIMIT": "off",
-        "REDIS_URL": "",
     }
-    env.pop("DATABASE_REPLICA_URL", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=root, env=env, check=True, capture_output=True, timeout=120,
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", SQLITE_SCRIPT],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
+    result = django_process(env, SQLITE_SCRIPT, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
 

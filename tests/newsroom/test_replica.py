@@ -4,16 +4,10 @@ Two real databases on the PostgreSQL server, each migrated, with different rows,
 run in a subprocess with DATABASE_URL and DATABASE_REPLICA_URL pointing at them.
 """
 
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import django_process
 
 pytestmark = pytest.mark.postgres
 
@@ -25,19 +19,12 @@ def server_url(database: str) -> str:
 
 
 def run_site(code: str, **env: str) -> str:
-    own = ("DJANGO_", "DATABASE_", "REDIS_", "COMMENT")
-    full = {k: v for k, v in os.environ.items() if not k.startswith(own)}
-    full.update(
-        DJANGO_SECRET_KEY="x" * 50,
-        DJANGO_ALLOWED_HOSTS="testserver",
-        COMMENT_RATE_LIMIT="off",
-        DJANGO_SETTINGS_MODULE="newsroom.settings",
-        **env,
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + textwrap.dedent(code)],
-        cwd=ROOT, env=full, capture_output=True, text=True, timeout=120,
-    )
+    defaults = {
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "COMMENT_RATE_LIMIT": "off",
+    }
+    result = django_process({**defaults, **env}, code)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
