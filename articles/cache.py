@@ -49,6 +49,8 @@ class VersionMirror:
         self.generation = 0
         self.ready = False
         self._pid: int | None = None
+        self._stopped = threading.Event()
+        self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._publisher: redis.Redis | None = None
 
@@ -63,10 +65,17 @@ class VersionMirror:
             self.ready = False
             self.versions = {}
             self._publisher = None
-            threading.Thread(target=self._listen, daemon=True, name="page-versions").start()
+            self.thread = threading.Thread(target=self._listen, daemon=True, name="page-versions")
+            self.thread.start()
+
+    def stop(self) -> None:
+        """Stop trying to subscribe again (a listening thread ends at its next failure)."""
+        self._stopped.set()
+        self.ready = False
 
     def _listen(self) -> None:
-        while True:
+        failing = False
+        while not self._stopped.is_set():
             try:
                 pubsub = redis.Redis.from_url(self.redis_url).pubsub()
                 pubsub.subscribe(self.channel)
@@ -75,13 +84,19 @@ class VersionMirror:
                         self.versions.clear()
                         self.generation += 1
                         self.ready = True
+                        if failing:
+                            logger.warning("page versions: subscribed again")
+                            failing = False
                     elif message["type"] == "message":
                         article_id, version = map(int, message["data"].split())
                         self.remember(article_id, version)
             except (redis.RedisError, OSError, ValueError) as error:
-                logger.warning("page versions: not subscribed (%s); reading Redis", error)
+                # Once per outage, not at every retry.
+                if not failing:
+                    logger.warning("page versions: not subscribed (%s); reading Redis", error)
+                failing = True
             self.ready = False
-            time.sleep(self.retry_seconds)
+            self._stopped.wait(self.retry_seconds)
 
     def remember(self, article_id: int, version: int) -> None:
         if version > self.versions.get(article_id, 0):
@@ -117,6 +132,8 @@ def version_mirror() -> VersionMirror | None:
     if not settings.REDIS_URL:
         return None
     if _mirror is None or _mirror.redis_url != settings.REDIS_URL:
+        if _mirror is not None:
+            _mirror.stop()
         _mirror = VersionMirror(settings.REDIS_URL)
     return _mirror
 

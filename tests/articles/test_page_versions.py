@@ -86,6 +86,19 @@ def test_before_it_is_subscribed_every_request_reads_the_shared_cache():
     assert mirror.versions == {}
 
 
+def test_a_stopped_mirror_stops_trying_and_warns_once_per_outage(caplog):
+    mirror = VersionMirror("redis://127.0.0.1:1/0", retry_seconds=0.01)
+    mirror.start()
+    time.sleep(0.2)
+    mirror.stop()
+    mirror.thread.join(timeout=5)
+    assert not mirror.thread.is_alive()
+    # Other mirrors of this process may be failing too: count this one's records only.
+    own = [r for r in caplog.records if r.thread == mirror.thread.ident]
+    assert [r.getMessage().startswith("page versions: not subscribed") for r in own] == [True]
+    assert not mirror.ready
+
+
 def test_after_the_subscription_drops_it_forgets_what_it_may_have_missed(server, mirror):
     mirror.remember(1, 5)
     generation = mirror.generation
