@@ -67,6 +67,10 @@ class CommentForm(forms.Form):
             raise forms.ValidationError(PARENT_GONE, code="parent_unavailable")
         return parent_id
 
+    def text_fields(self) -> list[forms.BoundField]:
+        """The fields a person types into, in the order the form shows them."""
+        return [self["name"], self["email"], self["body"]]
+
     def is_trap_filled(self) -> bool:
         return bool(self.data.get("website", "").strip())
 

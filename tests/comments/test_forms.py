@@ -1,4 +1,5 @@
 import pytest
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from comments.forms import CommentForm, ReportForm
@@ -74,3 +75,51 @@ def test_a_report_needs_a_reason():
 
     assert not f.is_valid()
     assert f.errors["reason"] == ["Choose a reason."]
+
+
+# The form's partial writes the fields out; each must read as Django's own widget would.
+
+
+def _rendered_form(form):
+    article = make_article()
+    return render_to_string(
+        "comments/includes/comment_form.html",
+        {"article": article, "form": form, "open": True, "csrf_token": "token"},
+    )
+
+
+def _widget(form, name):
+    return str(form[name])
+
+
+def test_the_written_out_fields_match_djangos_widgets_on_a_fresh_form():
+    form = CommentForm(initial={"parent": 7, "name": 'Ann "<b>"', "email": "a@example.org"})
+    html = _rendered_form(form)
+
+    for name in ("parent", "name", "email", "body", "website"):
+        assert _widget(form, name) in html, name
+    assert 'id="id_email_helptext">Never shown publicly.</p>' in html
+
+
+def test_the_written_out_fields_match_djangos_widgets_with_errors():
+    form = CommentForm(
+        data={"name": "", "email": "not-an-address", "body": "<i>x</i>" * 800, "remember": "on"}
+    )
+    assert not form.is_valid()
+    html = _rendered_form(form)
+
+    for name in ("name", "email", "body", "remember"):
+        assert _widget(form, name) in html, name
+    assert 'aria-describedby="id_email_helptext id_email_error"' in html
+    assert '<ul class="errorlist" id="id_body_error"><li>Keep your comment' in html
+    assert html.count("field field-error") == 3
+
+
+def test_a_refused_parent_is_cleared_and_named_in_the_errors():
+    form = CommentForm(data={"name": "Ann", "email": "a@example.org", "body": "x", "parent": "x"})
+    assert not form.is_valid()
+    html = _rendered_form(form)
+
+    assert '<div class="form-errors" role="alert">' in html
+    assert '<ul class="errorlist" id="id_parent_error">' in html
+    assert '<input type="hidden" name="parent" value="" id="id_parent">' in html

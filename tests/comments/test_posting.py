@@ -207,7 +207,7 @@ def test_a_parent_on_another_article_is_refused(client):
     assert response.context["form"].errors["parent"] == [PARENT_GONE]
     html = response.content.decode()
     assert PARENT_GONE in html
-    assert '<input type="hidden" name="parent" value="">' in html
+    assert '<input type="hidden" name="parent" value="" id="id_parent">' in html
     assert Comment.objects.count() == 1
 
 
