@@ -15,14 +15,20 @@ least 80% of the "hello" view's requests per second.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 import redis
 from bench_render import THROUGHPUT_SIZE, article_text
-from harness import ROOT, csrf_cookie, gunicorn, postgres_database, requests_per_second
+from harness import (
+    ROOT,
+    csrf_cookie,
+    gunicorn,
+    postgres_database,
+    print_rates,
+    views_per_second,
+)
 
 HELLO = "/bench/hello/"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -69,27 +75,16 @@ def main() -> None:
                 "article, cached, 1st visit": (page, {}),
                 "article, built anew": (f"{page}?fresh=1", returning),
             }
-            for path, headers in views.values():
-                requests_per_second(port, path, 1.0, options.clients, headers)
-            figures: dict[str, list[float]] = {name: [] for name in views}
-            for _ in range(2):
-                for name, (path, headers) in views.items():
-                    figures[name].append(
-                        requests_per_second(port, path, seconds, options.clients, headers)
-                    )
+            rates = views_per_second(port, views, seconds, options.clients)
     redis.Redis.from_url(REDIS_URL).flushdb()
 
-    hello = statistics.mean(figures["hello"])
     print(
         f"Article page with {THROUGHPUT_SIZE} comments under gunicorn on PostgreSQL and Redis "
         f"({os.cpu_count()} CPUs, {options.clients} client processes, "
         f"2 x {seconds:.0f} s each, interleaved)"
     )
-    print(f"{'view':<28} {'req/s':>8} {'x hello':>8}")
-    for name, runs in figures.items():
-        rate = statistics.mean(runs)
-        print(f"{name:<28} {rate:>8.0f} {rate / hello:>8.2f}")
-    cached = statistics.mean(figures["article, cached"]) / hello
+    print_rates(rates, "hello")
+    cached = rates["article, cached"] / rates["hello"]
     print(f"target: cached page at least 0.80 of hello: {'met' if cached >= 0.8 else 'NOT met'}")
 
 

@@ -3,6 +3,7 @@ port, and closed-loop HTTP clients counting requests per second."""
 
 import multiprocessing
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -112,3 +113,23 @@ def requests_per_second(
     for worker in workers:
         worker.join()
     return total / (time.perf_counter() - start)
+
+
+def views_per_second(
+    port: int, views: dict[str, tuple[str, dict[str, str]]], seconds: float, clients: int
+) -> dict[str, float]:
+    """Requests per second of each named (path, headers) view: a warm-up second each, then two
+    runs of `seconds` in turn, so a drift of the machine touches every view alike."""
+    for path, headers in views.values():
+        requests_per_second(port, path, 1.0, clients, headers)
+    runs: dict[str, list[float]] = {name: [] for name in views}
+    for _ in range(2):
+        for name, (path, headers) in views.items():
+            runs[name].append(requests_per_second(port, path, seconds, clients, headers))
+    return {name: statistics.mean(rates) for name, rates in runs.items()}
+
+
+def print_rates(rates: dict[str, float], baseline: str) -> None:
+    print(f"{'view':<30} {'req/s':>8} {'x ' + baseline:>8}")
+    for name, rate in rates.items():
+        print(f"{name:<30} {rate:>8.0f} {rate / rates[baseline]:>8.2f}")
