@@ -1,10 +1,11 @@
 """The article page, cached for anonymous readers under its article's version (articles/cache.py).
 
-Only anonymous readers with nothing personal on the page share the cached copy: not signed-in
-users, not a reader whose own comment awaits moderation, not a reader whose name is remembered
-in the comment form, not one with a message to show. The page's forms carry a CSRF token bound
-to each reader's cookie, so the copy is stored with a placeholder that every response fills
-with the token of the reader it goes to.
+Only anonymous readers share the cached copy: not signed-in users, not a reader whose own
+comment awaits moderation, not one with a message to show. Two things on the page belong to
+each reader, and every response fills them into the shared copy: the CSRF token of the page's
+forms, bound to the reader's cookie (the copy holds a placeholder for it), and the name and
+email the comment form remembers for the reader. A copy is only ever stored from a page built
+for a reader with nothing remembered, so it holds nobody's name.
 """
 
 import logging
@@ -19,9 +20,10 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.html import escape
 
 from articles.cache import article_page_version
-from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
+from comments.forms import CommentForm
 from comments.tree import own_pending_ids
 from newsroom.redis_cache import CACHE_ERRORS
 
@@ -29,18 +31,32 @@ logger = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = b"__newsroom_csrf_token__"
 CSRF_INPUT_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+# Where the comment form's partial writes a remembered value (value="..." or " checked").
+REMEMBERED_NAME_AT = b'<input type="text" name="name"'
+REMEMBERED_EMAIL_AT = b'<input type="email" name="email"'
+REMEMBERED_CHECKBOX_AT = b'name="remember" id="id_remember"'
 
 
 def shares_cached_pages(request) -> bool:
     """Whether this request may be answered with the copy every anonymous reader shares."""
     if not settings.ARTICLE_PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
         return False
-    if AUTHOR_COOKIE in request.COOKIES or EMAIL_COOKIE in request.COOKIES:
-        return False
     if request.user.is_authenticated or own_pending_ids(request.session):
         return False
     # len() reads the waiting messages without marking them shown.
     return not len(messages.get_messages(request))
+
+
+def with_remembered_author(content: bytes, initial: dict) -> bytes:
+    """The page with the comment form filled as CommentForm.initial_for() fills it: the
+    remembered name and email, the box to remember them ticked. A page without the form (a
+    closed discussion) stays as it is."""
+    if not initial.get("remember"):
+        return content
+    for at, field in ((REMEMBERED_NAME_AT, "name"), (REMEMBERED_EMAIL_AT, "email")):
+        if value := initial[field]:
+            content = content.replace(at, b'%s value="%s"' % (at, escape(value).encode()), 1)
+    return content.replace(REMEMBERED_CHECKBOX_AT, REMEMBERED_CHECKBOX_AT + b" checked", 1)
 
 
 def page_variant(request) -> str | None:
@@ -129,13 +145,16 @@ def cached_article_page(article_id_for):
             except CACHE_ERRORS as error:
                 logger.warning("page cache unavailable, page built anew: %s", error)
                 return view(request, *args, slug=slug, **kwargs)
+            remembered = CommentForm.initial_for(request)
             if stored is None:
                 response = view(request, *args, slug=slug, **kwargs)
                 if hasattr(response, "render"):
                     response.render()
                 shown = getattr(response, "context_data", None) or {}
-                if response.status_code != 200 or getattr(shown.get("object"), "pk", None) != (
-                    article_id
+                if (
+                    response.status_code != 200
+                    or getattr(shown.get("object"), "pk", None) != article_id
+                    or remembered.get("remember")
                 ):
                     return response
                 content = response.content
@@ -149,6 +168,7 @@ def cached_article_page(article_id_for):
                 except CACHE_ERRORS as error:
                     logger.warning("page cache unavailable, page not shared: %s", error)
             content, content_type = stored
+            content = with_remembered_author(content, remembered)
             response = HttpResponse(
                 content.replace(CSRF_PLACEHOLDER, get_token(request).encode()),
                 content_type=content_type,

@@ -8,12 +8,14 @@ import redis
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from articles.cache import version_mirror
 from articles.page_cache import local_pages
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, REMEMBER_SALT
 from comments.models import Comment
 from comments.services import comments_remove
 from tests.factories import make_article, make_comment
@@ -116,6 +118,62 @@ def test_a_signed_in_user_never_gets_the_cached_page(article, client):
     with CaptureQueriesContext(connection) as queries:
         assert get(client, article).status_code == 200
     assert len(queries) > 2
+
+
+def remembered(name: str, email: str) -> Client:
+    """A reader whose browser keeps the signed name and email cookies the posting view sets."""
+    cookies = HttpResponse()
+    cookies.set_signed_cookie(AUTHOR_COOKIE, name, salt=REMEMBER_SALT)
+    cookies.set_signed_cookie(EMAIL_COOKIE, email, salt=REMEMBER_SALT)
+    reader = Client()
+    reader.cookies.update(cookies.cookies)
+    return reader
+
+
+def without_csrf_tokens(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+@pytest.mark.parametrize("name", ["Ann Smith", '"><script>alert(1)</script> & Co\''])
+def test_a_remembered_reader_gets_the_cached_page_with_the_form_filled_as_if_built(
+    article, settings, name, django_assert_max_num_queries
+):
+    get(Client(), article)
+    reader = remembered(name, "ann@example.org")
+    with django_assert_max_num_queries(0):
+        cached = get(reader, article)
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 0
+    built = get(reader, article)
+
+    assert without_csrf_tokens(cached) == without_csrf_tokens(built)
+    html = cached.content.decode()
+    assert 'value="ann@example.org"' in html
+    assert 'id="id_remember" checked>' in html
+    assert "<script>alert" not in html
+
+
+def test_a_remembered_name_never_reaches_the_shared_copy(article, django_assert_max_num_queries):
+    reader = remembered("Ann Smith", "ann@example.org")
+    assert "Ann Smith" in get(reader, article).content.decode()
+    first = get(Client(), article)
+    with django_assert_max_num_queries(0):
+        second = get(Client(), article)
+
+    for response in (first, second):
+        html = response.content.decode()
+        assert "Ann Smith" not in html and "ann@example.org" not in html
+        assert 'id="id_remember">' in html
+    assert "Ann Smith" in get(reader, article).content.decode()
+
+
+def test_a_forged_remembered_name_is_ignored(article):
+    get(Client(), article)
+    reader = Client()
+    reader.cookies[AUTHOR_COOKIE] = "Mallory:forged-signature"
+
+    html = get(reader, article).content.decode()
+    assert "Mallory" not in html
+    assert 'id="id_remember">' in html
 
 
 def test_a_reader_with_a_comment_awaiting_moderation_sees_it_and_others_do_not(
