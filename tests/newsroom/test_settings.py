@@ -73,3 +73,31 @@ def test_a_malformed_rate_limit_stops_start_up_and_names_the_variable(name):
     result = django_process({"DJANGO_SECRET_KEY": "x" * 50, name: "lots"}, "pass")
     assert result.returncode != 0
     assert f'{name} must be "N/SECONDS"' in result.stderr
+
+
+@pytest.mark.parametrize(("max_age", "kept"), [("", "True"), ("0", "False")])
+def test_a_sqlite_connection_is_kept_between_requests_unless_told_otherwise(
+    tmp_path, max_age, kept
+):
+    result = django_process(
+        {
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "DATABASE_CONN_MAX_AGE": max_age,
+        },
+        """
+        from django.core.signals import request_finished, request_started
+        from django.db import connection
+
+        def request():
+            request_started.send(None)
+            connection.cursor().execute("SELECT 1")
+            opened = connection.connection
+            request_finished.send(None)
+            return opened
+
+        print(request() is request())
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == kept
