@@ -150,7 +150,7 @@ def main() -> None:
         connection.close()
 
         # Served as `make run` serves it: the page cache on, in this process's memory.
-        env = {k: v for k, v in os.environ.items() if k not in ("ARTICLE_PAGE_CACHE_SECONDS",)}
+        env = {k: v for k, v in os.environ.items() if k != "ARTICLE_PAGE_CACHE_SECONDS"}
         with gunicorn("bench.wsgi_app:application", env) as port:
             page = urls[THROUGHPUT_SIZE]
             returning = csrf_cookie(port, page)
