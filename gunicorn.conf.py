@@ -18,6 +18,13 @@ threads = int(os.environ.get("GUNICORN_THREADS", 1 if shared_cache else 8))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
+# "-" is stdout for the access log and stderr for gunicorn's own messages (start, stop, workers).
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# gunicorn's control socket (for gunicornc) defaults to one path per user, shared by every
+# instance, and stopping one instance deletes the others' socket. Off unless
+# GUNICORN_CONTROL_SOCKET names a path for this instance alone.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
