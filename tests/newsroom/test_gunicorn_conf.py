@@ -1,5 +1,6 @@
 import multiprocessing
 import runpy
+import socket
 import time
 from pathlib import Path
 
@@ -59,3 +60,33 @@ def test_a_running_instance_creates_no_shared_control_socket(tmp_path):
         # The control socket starts in a thread once the workers are spawned: give it time.
         time.sleep(2)
         assert sorted(path.name for path in tmp_path.rglob("*")) == []
+
+
+def raw_answer(port: int, request: bytes) -> tuple[str, dict[str, str]]:
+    """Send `request` as it is; the status line and the headers of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    return head[0], dict(line.split(": ", 1) for line in head[1:])
+
+
+def test_gunicorns_own_error_answers_carry_the_security_headers():
+    with gunicorn_server({"DJANGO_SECRET_KEY": "x" * 50}) as port:
+        answers = [
+            raw_answer(port, b"NOT A REQUEST LINE\r\n\r\n"),
+            raw_answer(port, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+            raw_answer(
+                port, b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n"
+            ),
+        ]
+
+    assert [status.split(" ")[1] for status, _ in answers] == ["400", "414", "431"]
+    for _, headers in answers:
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
