@@ -3,6 +3,8 @@
 Existing reports get their reporter from the address stored with them. Where one reporter had
 reported a comment several times from fresh sessions, the earliest report is kept, open if any
 of them was still open, and the others are deleted: they were the same reader counted again.
+The new constraint follows in 0005: PostgreSQL refuses to alter a table in the transaction that
+changed its rows ("pending trigger events").
 """
 
 from django.db import migrations, models
@@ -47,11 +49,4 @@ class Migration(migrations.Migration):
             preserve_default=False,
         ),
         migrations.RunPython(set_reporters, restore_session_keys),
-        migrations.RemoveField(model_name="report", name="session_key"),
-        migrations.AddConstraint(
-            model_name="report",
-            constraint=models.UniqueConstraint(
-                fields=("comment", "reporter"), name="report_once_per_reporter"
-            ),
-        ),
     ]

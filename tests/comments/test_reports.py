@@ -255,7 +255,8 @@ def test_one_address_cannot_flood_reports_from_fresh_sessions(settings):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_counts_existing_reports_once_per_reporter():
     executor = MigrationExecutor(connection)
-    before, after = [("comments", "0003_moderators_group")], [("comments", "0004_report_reporter")]
+    before = [("comments", "0003_moderators_group")]
+    after = [("comments", "0005_report_once_per_reporter")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     comment = make_comment(make_article())
@@ -280,3 +281,9 @@ def test_the_migration_counts_existing_reports_once_per_reporter():
         ("ip:203.0.113.8", True),
         ("ip6:2001:db8:1:2::/64", False),
     ]
+    # Going back, each reporter is the session key the old constraint counted.
+    MigrationExecutor(connection).migrate(before)
+    assert sorted(OldReport.objects.values_list("session_key", flat=True)) == [
+        "ip6:2001:db8:1:2::/64", "ip:203.0.113.7", "ip:203.0.113.8",
+    ]
+    MigrationExecutor(connection).migrate(after)
