@@ -5,10 +5,11 @@ and when, and refreshes the article pages. Moderation only changes a comment's s
 Django's explicit "delete" removes rows.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -232,15 +233,35 @@ class CommentAdmin(MPTTModelAdmin):
 
 @admin.register(CommentQueue)
 class CommentQueueAdmin(CommentAdmin):
-    """Pending comments and those with reports not yet decided, oldest first."""
+    """Pending comments and those with reports not yet decided.
 
-    ordering = [F("created").asc(nulls_first=True), "pk"]
+    Comments held by reports (open reports from COMMENTS_REPORT_THRESHOLD distinct reporters)
+    come first: they stay on the site until a moderator decides. Then the oldest first.
+    """
+
+    list_display = [
+        *CommentAdmin.list_display[:6],
+        "held_by_reports",
+        *CommentAdmin.list_display[6:],
+    ]
     # Oldest first, not in tree order: indenting by level would suggest a nesting.
     mptt_level_indent = 0
     list_filter = ["status", "article", ReportedFilter, "is_duplicate"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).awaiting_review()
+        return (
+            super()
+            .get_queryset(request)
+            .awaiting_review()
+            .annotate(held=Q(open_report_count__gte=settings.COMMENTS_REPORT_THRESHOLD))
+        )
+
+    def get_ordering(self, request):
+        return [F("held").desc(), F("created").asc(nulls_first=True), "pk"]
+
+    @admin.display(description="held by reports", boolean=True, ordering="held")
+    def held_by_reports(self, obj):
+        return obj.held
 
 
 @admin.register(Report)

@@ -139,8 +139,25 @@ class CommentQueue(Comment):
         verbose_name_plural = "comments awaiting review"
 
 
+def reporter_key(*, ip_address: str | None) -> str:
+    """Who a report counts as: one reporter per IPv4 address or IPv6 /64 network.
+
+    A session is not a reporter: clearing cookies would make a new one. IPv6 is counted by its
+    /64, the block one household or one server is usually given. Reports with no address count
+    as one unknown reporter. The prefix leaves room for "user:ID" or "email:HASH" keys.
+    """
+    if not ip_address:
+        return "ip:unknown"
+    address = ipaddress.ip_address(ip_address)
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return f"ip:{address.ipv4_mapped}"
+        return f"ip6:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"ip:{address}"
+
+
 class Report(models.Model):
-    """A reader's report of a comment; one per comment per reader session."""
+    """A reader's report of a comment; one per comment per reporter (see `reporter_key`)."""
 
     class Reason(models.TextChoices):
         SPAM = "spam", "Spam"
@@ -151,7 +168,7 @@ class Report(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
     reason = models.CharField(max_length=16, choices=Reason.choices)
     detail = models.CharField(max_length=500, blank=True)
-    session_key = models.CharField(max_length=64)
+    reporter = models.CharField(max_length=100)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     resolved = models.BooleanField(default=False)
@@ -160,7 +177,7 @@ class Report(models.Model):
         ordering = ["created", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["comment", "session_key"], name="report_once_per_session"
+                fields=["comment", "reporter"], name="report_once_per_reporter"
             ),
         ]
 

@@ -14,7 +14,7 @@ from articles.cache import article_page_changed
 from articles.models import Article
 from comments.forms import PARENT_GONE
 from comments.locks import lock_article, lock_forest
-from comments.models import BlockedCommenter, Comment, Report
+from comments.models import BlockedCommenter, Comment, Report, reporter_key
 from comments.moderation import comment_screen, is_duplicate
 
 
@@ -336,10 +336,9 @@ def comment_post(
 
 @dataclass(frozen=True)
 class ReportResult:
-    """What `report_create` did: the new report, or None when this session had reported it."""
+    """What `report_create` did: the new report, or None when this reporter had reported it."""
 
     report: Report | None
-    held: bool = False
 
     @property
     def already_reported(self) -> bool:
@@ -352,13 +351,14 @@ def report_create(
     comment: Comment,
     reason: str,
     detail: str,
-    session_key: str,
     ip_address: str | None,
 ) -> ReportResult:
-    """Record a reader's report of `comment`, once per session.
+    """Record a reader's report of `comment`, once per reporter (`reporter_key`).
 
-    When the comment's open reports reach COMMENTS_REPORT_THRESHOLD, a published comment is held
-    for review. The article lock orders this against moderators deciding the same comment.
+    Reports never hide a comment: as the Guardian puts it, "we never remove a comment just
+    because it's been reported". At COMMENTS_REPORT_THRESHOLD distinct reporters it stays
+    published and goes to the front of the queue; a moderator decides. The article lock orders
+    this against moderators deciding the same comment.
     """
     lock_article(comment.article_id)
     try:
@@ -367,19 +367,9 @@ def report_create(
                 comment=comment,
                 reason=reason,
                 detail=detail,
-                session_key=session_key,
+                reporter=reporter_key(ip_address=ip_address),
                 ip_address=ip_address,
             )
     except IntegrityError:
         return ReportResult(report=None)
-    open_reports = Report.objects.filter(comment=comment, resolved=False).count()
-    held = False
-    if open_reports >= settings.COMMENTS_REPORT_THRESHOLD:
-        held = bool(
-            Comment.objects.filter(pk=comment.pk, status=Comment.Status.PUBLISHED).update(
-                status=Comment.Status.PENDING
-            )
-        )
-        if held:
-            article_page_changed(comment.article_id)
-    return ReportResult(report=report, held=held)
+    return ReportResult(report=report)

@@ -144,13 +144,10 @@ def comment_report(request, slug, pk):
         retry_after = report_throttle(ip_address=_client_ip(request))
         if retry_after is not None:
             return _too_many(request, article, retry_after, what="reports")
-        if request.session.session_key is None:
-            request.session.create()
         result = services.report_create(
             comment=comment,
             reason=form.cleaned_data["reason"],
             detail=form.cleaned_data["detail"],
-            session_key=request.session.session_key,
             ip_address=_client_ip(request),
         )
         if result.already_reported:

@@ -9,3 +9,5 @@ urlpatterns = [
     path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]
+
+handler400 = "newsroom.views.bad_request"

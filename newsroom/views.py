@@ -1,6 +1,7 @@
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.crypto import get_random_string
 from django.views.decorators.cache import never_cache
 
@@ -39,3 +40,13 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503
     )
+
+
+def bad_request(request, exception):
+    """The 400 page, rendered without the request (handler400).
+
+    Django's own bad_request view takes a CSRF token first, and CSRF's check reads the form
+    again: a body Django has just refused, a form declared in latin-1 or utf-16, raised again
+    and the 400 became a 500.
+    """
+    return HttpResponseBadRequest(render_to_string("400.html"))

@@ -36,7 +36,7 @@ def messages_of(response):
 
 def report(comment, n=1):
     return [
-        Report.objects.create(comment=comment, reason="abuse", session_key=f"s{comment.pk}-{i}")
+        Report.objects.create(comment=comment, reason="abuse", reporter=f"ip:198.51.100.{i}")
         for i in range(n)
     ]
 
@@ -136,7 +136,7 @@ def test_filters_by_status_article_reported_duplicate_and_date(mod_client):
     reported = make_comment(first, created=timezone.now() - timedelta(days=30))
     report(reported)
     resolved = make_comment(second)
-    Report.objects.create(comment=resolved, reason="spam", session_key="k", resolved=True)
+    Report.objects.create(comment=resolved, reason="spam", reporter="ip:k", resolved=True)
     duplicate = make_comment(second, is_duplicate=True)
 
     def listed(**params):
@@ -487,7 +487,7 @@ def test_queue_lists_pending_and_reported_comments_oldest_first(mod_client):
     report(older_reported)
     imported_pending = make_comment(article, status="pending", created=None)
     decided = make_comment(article, created=now - timedelta(days=3))
-    Report.objects.create(comment=decided, reason="spam", session_key="x", resolved=True)
+    Report.objects.create(comment=decided, reason="spam", reporter="ip:x", resolved=True)
     make_comment(article, created=now - timedelta(days=4))
 
     response = mod_client.get(QUEUE)

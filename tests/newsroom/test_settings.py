@@ -1,6 +1,8 @@
+import ast
+
 import pytest
 
-from tests.processes import django_process
+from tests.processes import ROOT, django_process
 
 
 def test_missing_secret_key_with_debug_off_stops_start_up_with_a_clear_message():
@@ -61,18 +63,30 @@ def test_sqlite_runs_in_immediate_mode_with_a_busy_timeout():
     assert result.stdout.split() == ["IMMEDIATE", "20"]
 
 
-def test_a_bad_number_in_the_environment_is_named():
-    result = django_process({"DJANGO_SECRET_KEY": "x" * 50, "COMMENTS_MAX_DEPTH": "deep"}, "pass")
-    assert result.returncode != 0
-    assert "COMMENTS_MAX_DEPTH must be a whole number" in result.stderr
+CHECK = "from django.core.management import call_command; call_command('check')"
 
+
+def test_a_bad_number_in_the_environment_is_named():
+    result = django_process({"DJANGO_SECRET_KEY": "x" * 50, "COMMENTS_MAX_DEPTH": "deep"}, CHECK)
+    assert result.returncode != 0
+    assert "COMMENTS_MAX_DEPTH must be a whole number of at least 1, not 'deep'" in result.stderr
+    assert "Traceback" not in result.stderr.split("SystemCheckError")[-1]
 
 
 @pytest.mark.parametrize("name", ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"])
 def test_a_malformed_rate_limit_stops_start_up_and_names_the_variable(name):
-    result = django_process({"DJANGO_SECRET_KEY": "x" * 50, name: "lots"}, "pass")
+    result = django_process({"DJANGO_SECRET_KEY": "x" * 50, name: "lots"}, CHECK)
     assert result.returncode != 0
     assert f'{name} must be "N/SECONDS"' in result.stderr
+
+
+def test_settings_import_nothing_from_the_project():
+    tree = ast.parse((ROOT / "newsroom" / "settings.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    project = {"newsroom", "articles", "comments"}
+    assert imported and not {name for name in imported if name.split(".")[0] in project}
 
 
 @pytest.mark.parametrize(("max_age", "kept"), [("", "True"), ("0", "False")])
@@ -101,3 +115,13 @@ def test_a_sqlite_connection_is_kept_between_requests_unless_told_otherwise(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == kept
+
+
+def test_the_project_logs_to_stdout():
+    result = django_process(
+        {"DJANGO_SECRET_KEY": "x" * 50},
+        "import logging; logging.getLogger('comments').warning('report flood from 203.0.113.7')",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARNING comments report flood from 203.0.113.7" in result.stdout
+    assert "report flood" not in result.stderr
