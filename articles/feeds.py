@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from articles.models import Article
 from comments.models import Comment
-from comments.tree import body_html
+from comments.text import body_html
 
 FEED_ITEMS = 20
 

@@ -10,7 +10,7 @@ from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE
 from comments.integrity import tree_problems
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
 from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
-from comments.views import OWN_PENDING_KEY
+from comments.session import OWN_PENDING_KEY
 from tests.factories import make_article, make_comment
 
 pytestmark = pytest.mark.django_db
