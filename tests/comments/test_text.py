@@ -2,7 +2,7 @@
 
 import pytest
 
-from comments.text import body_html, body_text
+from comments.text import body_html, body_text, link_count
 
 
 class TestBodyHtml:
@@ -44,3 +44,20 @@ class TestBodyHtml:
 
     def test_body_text_joins_paragraphs_with_one_blank_line(self):
         assert body_text("  one\r\ntwo\n\n\n\nthree  \n") == "one\ntwo\n\nthree"
+
+
+class TestLinkCount:
+    @pytest.mark.parametrize(
+        ("text", "links"),
+        [
+            ("no links at all", 0),
+            ("one https://a.example/x, and www.b.example.", 2),
+            ('glued by quotes: https://a.example/"https://b.example/\'https://c.example/', 3),
+            ("glued by brackets: <https://a.example/><https://b.example/>", 2),
+            ("glued by a backtick: https://a.example/`https://b.example/", 1),
+            ("ftp://a.example mail@b.example c.example", 0),
+        ],
+    )
+    def test_counts_the_links_the_rendering_makes(self, text, links):
+        assert link_count(text) == links
+        assert body_html(text).count("</a>") == links
