@@ -434,6 +434,29 @@ class TestPermalink:
         url = reverse("articles:comment_permalink", args=[article.slug, 999999])
         assert client.get(url).status_code == 404
 
+    @pytest.mark.parametrize(
+        "status", [Comment.Status.REMOVED, Comment.Status.SPAM, Comment.Status.PENDING]
+    )
+    def test_a_hidden_comment_answers_like_a_missing_one(self, client, status):
+        article = make_article()
+        hidden = make_comment(article, status=status)
+        make_comment(article, parent=hidden)
+        missing = reverse("articles:comment_permalink", args=[article.slug, 999999])
+        gone = client.get(missing)
+        response = client.get(hidden.get_absolute_url())
+        assert (response.status_code, response.content) == (gone.status_code, gone.content)
+        assert response.status_code == 404
+
+    def test_the_readers_own_pending_comment_leads_to_it(self, client):
+        article = make_article()
+        mine = make_comment(article, status=Comment.Status.PENDING)
+        session = client.session
+        session["comments_own_pending"] = [mine.pk]
+        session.save()
+        response = client.get(mine.get_absolute_url())
+        assert response.status_code == 302
+        assert response["Location"] == f"{article.get_absolute_url()}#comment-{mine.pk}"
+
 
 class TestErrorPages:
     def test_500_needs_no_request_context_and_no_database(self, django_assert_num_queries):
