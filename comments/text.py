@@ -8,6 +8,9 @@ from django.utils.html import Urlizer
 from django.utils.safestring import SafeString, mark_safe
 
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# A run of non-space holding "http" or "www.": the only words urlize may make a link of.
+# The look-behind tries runs at their start only, which keeps the search linear.
+LINK_CANDIDATE = re.compile(r"(?<!\S)\S*?(?:http|www\.)\S*", re.IGNORECASE)
 # What a name or a body may not hold: the C0 control characters but tab, line feed and carriage
 # return (a textarea sends its line breaks as CR LF), and DEL. XML cannot carry most of them,
 # and none of them is text.
@@ -46,12 +49,21 @@ def body_markup(text: str) -> str:
 
 
 def _linked(text: str) -> str:
-    # Every link urlize makes starts with "http" or "www." (in any case): text without either
-    # is only escaped, which keeps a page of thousands of comments fast.
+    # Every link urlize makes starts with "http" or "www." (in any case), and urlize splits
+    # the text at white space before it looks at a word: only the runs of non-space that hold
+    # either go through it, and the rest is escaped as urlize would. Urlize costs about 0.1 ms
+    # a paragraph otherwise, most of it on words that cannot be links.
     lowered = text.lower()
     if "http" not in lowered and "www." not in lowered:
         return html.escape(text)
-    return urlize(text, autoescape=True)
+    out = []
+    position = 0
+    for match in LINK_CANDIDATE.finditer(text):
+        out.append(html.escape(text[position : match.start()]))
+        out.append(urlize(match.group(), autoescape=True))
+        position = match.end()
+    out.append(html.escape(text[position:]))
+    return "".join(out)
 
 
 def link_count(text: str) -> int:
