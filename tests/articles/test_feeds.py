@@ -85,7 +85,7 @@ def test_comment_feed_escapes_hostile_text(client):
 
 def test_a_stored_control_character_does_not_break_the_feeds(client):
     article = make_article(title="Talks\x0b")
-    make_comment(article, author_name="Bell\x07", body="beep\x00\x1b[0m done")
+    make_comment(article, author_name="Bell\x07", body="beep\x01\x1b[0m done")
     _, (entry,) = items(client, f"/articles/{article.slug}/comments/feed/")
     assert entry.findtext("title") == "Bell on Talks"
     assert entry.findtext("description") == "<p>beep[0m done</p>"
