@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from articles.models import Article
-from comments.tree import comment_tree
+from comments.selectors import comment_tree
 
 ARTICLES_PER_PAGE = 20
 

@@ -1,16 +1,37 @@
+import re
+
 from django.contrib.syndication.views import Feed
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.feedgenerator import Rss201rev2Feed
 
 from articles.models import Article
 from comments.models import Comment
-from comments.tree import body_html
+from comments.text import body_html
 
 FEED_ITEMS = 20
+# What XML 1.0 cannot hold, and Django's feed writer refuses (UnserializableContentError).
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value):
+    return NOT_XML.sub("", value) if isinstance(value, str) else value
+
+
+class XmlSafeRssFeed(Rss201rev2Feed):
+    """RSS that drops the characters XML cannot hold from every text, so no stored value
+    (a comment posted before the form refused control characters, say) breaks a feed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*map(_xml_text, args), **{k: _xml_text(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*map(_xml_text, args), **{k: _xml_text(v) for k, v in kwargs.items()})
 
 
 class LatestArticlesFeed(Feed):
+    feed_type = XmlSafeRssFeed
     title = "Newsroom: latest articles"
     description = "The newest articles of the paper."
 
@@ -37,6 +58,8 @@ class LatestArticlesFeed(Feed):
 class ArticleCommentsFeed(Feed):
     """The latest published comments of one article; imported comments carry no date and
     come after dated ones, newest import first."""
+
+    feed_type = XmlSafeRssFeed
 
     def get_object(self, request, slug):
         return get_object_or_404(Article.objects.published(), slug=slug)

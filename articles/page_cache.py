@@ -24,7 +24,7 @@ from django.utils.html import escape
 
 from articles.cache import article_page_version
 from comments.forms import CommentForm
-from comments.tree import own_pending_ids
+from comments.session import own_pending_ids
 from newsroom.redis_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)

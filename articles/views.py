@@ -1,10 +1,12 @@
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
 from articles.page_cache import cached_article_page
 from comments.models import Comment
-from comments.tree import discussion_page, own_pending_ids, thread_page_number
+from comments.selectors import discussion_page, thread_page_number
+from comments.session import own_pending_ids
 
 
 class ArticleListView(ListView):
@@ -45,9 +47,16 @@ article_detail = cached_article_page(published_article_id)(ArticleDetailView.as_
 
 
 def comment_permalink(request, slug, pk):
-    """Send a comment's link to the article page that shows its thread, at the comment."""
+    """Send a comment's link to the article page that shows its thread, at the comment.
+
+    Only a comment the reader may see has a link that leads somewhere: a hidden one answers
+    404 like a missing one, so the answer tells nobody which hidden comments exist.
+    """
+    shown = Q(status=Comment.Status.PUBLISHED) | Q(
+        status=Comment.Status.PENDING, pk__in=own_pending_ids(request.session)
+    )
     comment = get_object_or_404(
-        Comment.objects.select_related("article"),
+        Comment.objects.filter(shown).select_related("article"),
         pk=pk,
         article__slug=slug,
         article__in=Article.objects.published(),

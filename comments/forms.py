@@ -1,12 +1,17 @@
 from django import forms
 
 from comments.models import Comment, Report
+from comments.text import CONTROL_CHARACTER
 
 # Cookies that remember a guest's name and email for the next comment, when the guest asks.
 AUTHOR_COOKIE = "comment_author"
 EMAIL_COOKIE = "comment_email"
 REMEMBER_SALT = "comments.remember"
 REMEMBER_MAX_AGE = 365 * 24 * 60 * 60
+
+CONTROL_CHARACTER_MESSAGE = (
+    "Remove the invisible control character (U+{code:04X}) from your text; it cannot be shown."
+)
 
 PARENT_GONE = (
     "The comment you are replying to is no longer available. "
@@ -56,7 +61,10 @@ class CommentForm(forms.Form):
         self.article = article
 
     def clean_name(self) -> str:
-        return " ".join(self.cleaned_data["name"].split())
+        return " ".join(_without_controls(self.cleaned_data["name"]).split())
+
+    def clean_body(self) -> str:
+        return _without_controls(self.cleaned_data["body"])
 
     def clean_parent(self) -> int | None:
         parent_id = self.cleaned_data.get("parent")
@@ -85,6 +93,15 @@ class CommentForm(forms.Form):
         if name or email:
             initial.update(name=name, email=email, remember=True)
         return initial
+
+
+def _without_controls(value: str) -> str:
+    """`value`, refused when it holds a control character (the importer refuses them too)."""
+    if bad := CONTROL_CHARACTER.search(value):
+        raise forms.ValidationError(
+            CONTROL_CHARACTER_MESSAGE.format(code=ord(bad.group())), code="control_character"
+        )
+    return value
 
 
 class ReportForm(forms.Form):

@@ -1,15 +1,14 @@
 """Policy rules applied to every new comment before it is stored."""
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q
 
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
-
-URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+from comments.normalize import email_key, skeleton
+from comments.text import link_count
 
 BLOCKED_MESSAGE = (
     "Sorry, we cannot publish comments from you. "
@@ -41,14 +40,14 @@ def comment_screen(*, article, author_name: str, author_email: str, ip_address: 
         return Verdict(refused=BLOCKED_MESSAGE, reasons=["blocked commenter"])
 
     reasons = []
-    text = folded(body)
+    text = skeleton(body)
     for phrase, action in BannedPhrase.objects.values_list("phrase", "action"):
         if phrase.strip() and phrase_pattern(phrase).search(text):
             if action == BannedPhrase.Action.REFUSE:
                 return Verdict(refused=REFUSED_MESSAGE, reasons=[f"refused phrase “{phrase}”"])
             reasons.append(f"held phrase “{phrase}”")
     hold_links = settings.COMMENTS_HOLD_LINKS
-    if hold_links and len(URL_RE.findall(body)) >= hold_links:
+    if hold_links and link_count(body) >= hold_links:
         reasons.append(f"{hold_links} or more links")
     if article.premoderated:
         reasons.append("the article is pre-moderated")
@@ -62,25 +61,35 @@ def comment_screen(*, article, author_name: str, author_email: str, ip_address: 
     return Verdict()
 
 
-def folded(text: str) -> str:
-    """Text as the rules compare it: compatibility-normalised and Unicode case-folded."""
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def phrase_pattern(phrase: str) -> re.Pattern:
-    """Match `phrase` as whole words in folded text, any white space between its words."""
-    words = folded(phrase).split()
+    """Match `phrase` as whole words in a skeleton() of text, any white space between its
+    words."""
+    words = skeleton(phrase).split()
     return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)")
 
 
 def _is_blocked(*, author_name: str, author_email: str, ip_address: str | None) -> bool:
+    """Whether a block matches, in one query: an IP address exactly, a name by skeleton() and
+    an email address by email_key(), both compared in Python since the stored values are in
+    the form the moderator typed."""
     kind = BlockedCommenter.Kind
-    match = Q(kind=kind.NAME, value=BlockedCommenter.normalize(kind.NAME, author_name))
+    candidates = Q(kind=kind.NAME)
     if author_email:
-        match |= Q(kind=kind.EMAIL, value=BlockedCommenter.normalize(kind.EMAIL, author_email))
+        candidates |= Q(kind=kind.EMAIL)
     if ip_address:
-        match |= Q(kind=kind.IP, value=BlockedCommenter.normalize(kind.IP, ip_address))
-    return BlockedCommenter.objects.filter(match).exists()
+        candidates |= Q(kind=kind.IP, value=BlockedCommenter.normalize(kind.IP, ip_address))
+    name = " ".join(skeleton(author_name).split())
+    email = email_key(author_email) if author_email else None
+    for blocked_kind, value in BlockedCommenter.objects.filter(candidates).values_list(
+        "kind", "value"
+    ):
+        if blocked_kind == kind.IP:
+            return True
+        if blocked_kind == kind.NAME and " ".join(skeleton(value).split()) == name:
+            return True
+        if blocked_kind == kind.EMAIL and email_key(value) == email:
+            return True
+    return False
 
 
 def _has_approved_comment(author_email: str) -> bool:

@@ -17,8 +17,7 @@ from comments.forms import (
 )
 from comments.models import Comment
 from comments.ratelimit import posting_throttle, report_throttle
-
-OWN_PENDING_KEY = "comments_own_pending"
+from comments.session import own_pending_add
 
 
 def _client_ip(request) -> str | None:
@@ -115,7 +114,7 @@ def comment_post(request, slug):
 
     comment = result.comment
     if result.pending:
-        request.session[OWN_PENDING_KEY] = [*request.session.get(OWN_PENDING_KEY, []), comment.pk]
+        own_pending_add(request.session, comment.pk)
         messages.info(
             request,
             "Thank you. Your comment is awaiting moderation: other readers will see it once a "

@@ -1,7 +1,9 @@
 import contextlib
 import ipaddress
+from urllib.parse import unquote
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 
 class AdminContentSecurityPolicyMiddleware:
@@ -45,3 +47,33 @@ class ForwardedForMiddleware:
             with contextlib.suppress(ValueError):
                 request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded[-hops]))
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a request whose query string or form data holds a NUL character.
+
+    No page takes one, PostgreSQL cannot store or compare one in text (the query fails with an
+    error, a 500), and a search or an admin list filter would pass it straight to the database.
+    """
+
+    MESSAGE = (
+        "Bad request: the address or the form holds a NUL character (%00), "
+        "which no page accepts.\n"
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in unquote(request.META.get("QUERY_STRING", "")) or self._form_has_nul(request):
+            return HttpResponseBadRequest(self.MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _form_has_nul(request) -> bool:
+        if request.method != "POST":
+            return False
+        return any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.POST.lists()
+        )

@@ -1,6 +1,8 @@
 from django import template
 
 from comments.forms import CommentForm
+from comments.rendering import created_html, discussion_html
+from comments.text import body_html
 
 register = template.Library()
 
@@ -22,3 +24,21 @@ def comment_form(context, article, form=None, parent=None):
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def discussion_comments(discussion, article):
+    """The nested comments of one page of the discussion (comments/rendering.py)."""
+    return discussion_html(discussion.items, article=article)
+
+
+@register.filter
+def comment_body(text: str):
+    """A comment's body as HTML, as the discussion shows it."""
+    return body_html(text)
+
+
+@register.filter
+def comment_date(created):
+    """A comment's date as a <time> element, as the discussion shows it."""
+    return created_html(created)

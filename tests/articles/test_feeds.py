@@ -83,6 +83,18 @@ def test_comment_feed_escapes_hostile_text(client):
     assert b"<script>" not in response.content
 
 
+def test_a_stored_control_character_does_not_break_the_feeds(client):
+    article = make_article(title="Talks\x0b")
+    make_comment(article, author_name="Bell\x07", body="beep\x01\x1b[0m done")
+    _, (entry,) = items(client, f"/articles/{article.slug}/comments/feed/")
+    assert entry.findtext("title") == "Bell on Talks"
+    assert entry.findtext("description") == "<p>beep[0m done</p>"
+    creator = entry.findtext("{http://purl.org/dc/elements/1.1/}creator")
+    assert creator == "Bell"
+    _, entries = items(client, "/feeds/articles/")
+    assert [e.findtext("title") for e in entries] == ["Talks"]
+
+
 @pytest.mark.parametrize("slug", ["no-such-article", "future"])
 def test_comment_feed_of_unknown_article_is_404(client, slug):
     make_article(slug="future", published_at=timezone.now() + timedelta(days=1))

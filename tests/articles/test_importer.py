@@ -21,7 +21,7 @@ def structure(article) -> list[tuple[str, int, str]]:
     return [(c.key, c.depth, c.author) for c in article.walk()]
 
 
-# The nesting FORMAT.md's table gives for each seed.
+# Each seed's comment count and deepest reply level (None when it has no comments).
 SEED_TABLE = {
     "000_d0250cf769dc7508.txt": (11, 2),
     "001_72096f80cf22903d.txt": (6, 1),

@@ -18,9 +18,9 @@ from django.views.defaults import server_error
 from articles.importer import article_parse
 from articles.models import Article
 from articles.services import article_import
-from comments import tree
+from comments import selectors
+from comments.layout import FLATTEN_DEPTH, NARROW_DEPTH
 from comments.models import Comment
-from comments.tree import FLATTEN_DEPTH
 from tests.factories import make_article, make_comment
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +240,10 @@ class TestArticlePage:
         assert f'<a class="comment-permalink" href="#comment-{comment.pk}"' in html
         reply = reverse("comments:reply", args=[article.slug, comment.pk])
         report = reverse("comments:report", args=[article.slug, comment.pk])
-        assert f'<a class="reply-link" data-comment-id="{comment.pk}" href="{reply}">' in html
+        assert (
+            f'<a class="reply-link" data-comment-id="{comment.pk}" href="{reply}" '
+            f'data-author="{comment.author_name}">'
+        ) in html
         assert f'<a class="report-link" href="{report}">' in html
         assert '<div class="comment-body"><p>Hello</p></div>' in html
         assert 'src="/static/js/comments.js" defer' in html
@@ -332,7 +335,7 @@ class TestArticlePage:
     def test_narrow_screens_get_in_reply_to_past_the_narrow_depth(self, client):
         article = make_article()
         chain = [make_comment(article)]
-        for _ in range(tree.NARROW_DEPTH + 1):
+        for _ in range(NARROW_DEPTH + 1):
             chain.append(make_comment(article, parent=chain[-1]))
         html = detail(client, article).content.decode()
         assert html.count("comment-in-reply-to--narrow") == 1
@@ -366,7 +369,7 @@ class TestArticlePage:
         assert f'id="comment-{comment.pk}"' in response.content.decode()
 
     def test_threads_paginate_and_keep_the_sort(self, client, monkeypatch):
-        monkeypatch.setattr(tree, "THREADS_PER_PAGE", 2)
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
         article = make_article()
         roots = [make_comment(article) for _ in range(5)]
         html = detail(client, article, sort="newest", page=2).content.decode()
@@ -411,7 +414,7 @@ class TestArticlePage:
 
 class TestPermalink:
     def test_redirects_to_the_page_that_shows_the_thread(self, client, monkeypatch):
-        monkeypatch.setattr(tree, "THREADS_PER_PAGE", 2)
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
         article = make_article()
         roots = [make_comment(article) for _ in range(5)]
         reply = make_comment(article, parent=roots[2])
@@ -430,6 +433,29 @@ class TestPermalink:
         assert client.get(url).status_code == 404
         url = reverse("articles:comment_permalink", args=[article.slug, 999999])
         assert client.get(url).status_code == 404
+
+    @pytest.mark.parametrize(
+        "status", [Comment.Status.REMOVED, Comment.Status.SPAM, Comment.Status.PENDING]
+    )
+    def test_a_hidden_comment_answers_like_a_missing_one(self, client, status):
+        article = make_article()
+        hidden = make_comment(article, status=status)
+        make_comment(article, parent=hidden)
+        missing = reverse("articles:comment_permalink", args=[article.slug, 999999])
+        gone = client.get(missing)
+        response = client.get(hidden.get_absolute_url())
+        assert (response.status_code, response.content) == (gone.status_code, gone.content)
+        assert response.status_code == 404
+
+    def test_the_readers_own_pending_comment_leads_to_it(self, client):
+        article = make_article()
+        mine = make_comment(article, status=Comment.Status.PENDING)
+        session = client.session
+        session["comments_own_pending"] = [mine.pk]
+        session.save()
+        response = client.get(mine.get_absolute_url())
+        assert response.status_code == 302
+        assert response["Location"] == f"{article.get_absolute_url()}#comment-{mine.pk}"
 
 
 class TestErrorPages:

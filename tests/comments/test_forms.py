@@ -123,3 +123,21 @@ def test_a_refused_parent_is_cleared_and_named_in_the_errors():
     assert '<div class="form-errors" role="alert">' in html
     assert '<ul class="errorlist" id="id_parent_error">' in html
     assert '<input type="hidden" name="parent" value="" id="id_parent">' in html
+
+
+@pytest.mark.parametrize("field", ["name", "body"])
+@pytest.mark.parametrize("char", ["\x01", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f"])
+def test_control_characters_are_refused_in_names_and_bodies(field, char):
+    f = form(make_article(), **{field: f"bad{char}text"})
+
+    assert not f.is_valid()
+    (error,) = f.errors.as_data()[field]
+    assert error.code == "control_character"
+    assert f"U+{ord(char):04X}" in error.message
+
+
+def test_tabs_and_line_breaks_of_a_textarea_are_text():
+    f = form(make_article(), name="Ada\tLovelace", body="one\r\ntwo\tcolumns")
+
+    assert f.is_valid(), f.errors
+    assert f.cleaned_data["name"] == "Ada Lovelace"

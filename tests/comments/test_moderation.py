@@ -112,6 +112,70 @@ def test_a_block_on_one_kind_does_not_catch_another():
     assert screen(name="Someone", email="reader@example.com").refused == ""
 
 
+
+# Look-alike spellings: invisible characters, compatibility forms, homoglyphs
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "you id\u200biot",  # zero-width space
+        "you id\u00adiot",  # soft hyphen
+        "you id\ufeffiot",  # zero-width no-break space
+        "you ｉｄｉｏｔ",  # fullwidth letters
+        "you \u0456d\u0456\u043et",  # Cyrillic і and о
+        "you \u0131d\u0131ot",  # dotless ı
+    ],
+)
+def test_banned_phrases_match_through_look_alike_spellings(body):
+    BannedPhrase.objects.create(phrase="idiot", action=BannedPhrase.Action.REFUSE)
+
+    assert screen(body=body).refused == REFUSED_MESSAGE
+
+
+def test_a_phrase_written_with_look_alikes_matches_the_plain_spelling():
+    BannedPhrase.objects.create(phrase="\u0456d\u200biot", action=BannedPhrase.Action.REFUSE)
+
+    assert screen(body="what an idiot").refused == REFUSED_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Spam\u200bmer",
+        "Spam\u00admer",
+        "Ｓｐａｍｍｅｒ",
+        "\u0405pamm\u0435r",  # Cyrillic Ѕ and е
+        "Spa\u200dmmer\ufe0f",
+    ],
+)
+def test_blocked_names_match_through_look_alike_spellings(name):
+    BlockedCommenter.objects.create(kind="name", value="Spammer")
+
+    assert screen(name=name).refused == BLOCKED_MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("blocked", "given"),
+    [
+        ("troll@bücher.example", "troll@xn--bcher-kva.example"),
+        ("troll@xn--bcher-kva.example", "troll@bücher.example"),
+        ("troll@bücher.example", "troll@bu\u0308cher.example"),  # decomposed (NFD) ü
+        ("troll@bu\u0308cher.example", "TROLL@BÜCHER.EXAMPLE"),
+    ],
+)
+def test_blocked_email_domains_match_in_punycode_and_decomposed_forms(blocked, given):
+    BlockedCommenter.objects.create(kind="email", value=blocked)
+
+    assert screen(email=given).refused == BLOCKED_MESSAGE
+
+
+def test_look_alike_folding_does_not_block_a_different_name():
+    BlockedCommenter.objects.create(kind="name", value="Spammer")
+
+    assert screen(name="Spanner").refused == ""
+
+
 # Links
 
 
@@ -130,6 +194,24 @@ def test_hold_links_zero_turns_the_rule_off(settings):
     settings.COMMENTS_HOLD_LINKS = 0
 
     assert screen(body="http://a.example http://b.example http://c.example").status == "published"
+
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'https://a.example/"https://b.example/',
+        "<https://a.example/><https://b.example/>",
+        "https://a.example/'https://b.example/",
+    ],
+)
+def test_links_glued_together_count_as_the_links_they_render_as(settings, body):
+    settings.COMMENTS_HOLD_LINKS = 2
+
+    verdict = screen(body=body)
+
+    assert verdict.status == Comment.Status.PENDING
+    assert verdict.reasons == ["2 or more links"]
 
 
 # Pre-moderation and first-comment moderation

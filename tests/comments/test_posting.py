@@ -10,7 +10,7 @@ from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE
 from comments.integrity import tree_problems
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
 from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
-from comments.views import OWN_PENDING_KEY
+from comments.session import OWN_PENDING_KEY
 from tests.factories import make_article, make_comment
 
 pytestmark = pytest.mark.django_db
@@ -512,3 +512,15 @@ def test_the_reply_page_needs_the_comments_own_article(client):
 
     url = reverse("comments:reply", args=[other.slug, comment.pk])
     assert client.get(url).status_code == 404
+
+
+def test_a_control_character_is_refused_with_a_message_and_nothing_is_stored(client):
+    article = make_article()
+
+    response = client.post(post_url(article), data(name="Ada\x1b[31m", body="beep\x07"))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Remove the invisible control character (U+001B)" in html
+    assert "Remove the invisible control character (U+0007)" in html
+    assert not Comment.objects.exists()

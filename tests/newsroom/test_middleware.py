@@ -2,7 +2,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from newsroom.middleware import ForwardedForMiddleware
+from newsroom.middleware import ForwardedForMiddleware, RejectNulMiddleware
 
 
 def client_address(forwarded: str | None, *, remote="10.0.0.2") -> str:
@@ -40,3 +40,53 @@ def test_without_trusted_proxies_the_header_is_ignored(settings):
 def test_the_client_is_taken_that_many_entries_from_the_right(settings, hops, forwarded, expected):
     settings.TRUSTED_PROXY_HOPS = hops
     assert client_address(forwarded) == expected
+
+
+# NUL characters: no page takes one, and PostgreSQL fails on one in a query (a 500).
+
+
+def assert_refused_for_nul(response):
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == RejectNulMiddleware.MESSAGE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/?q=%00", "/?q=a%00b", "/api/articles/?q=%00", "/?page=1&q=x%00", "/?q%00=x"],
+)
+def test_a_nul_in_the_query_string_answers_400(client, url):
+    assert_refused_for_nul(client.get(url))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/comments/comment/?q=%00",
+        "/admin/comments/comment/?status=%00",
+        "/admin/comments/blockedcommenter/?kind__exact=x%00",
+        "/admin/articles/article/?q=%00",
+    ],
+)
+def test_a_nul_in_an_admin_list_filter_answers_400(client, django_user_model, url):
+    client.force_login(django_user_model.objects.create_superuser("admin", password="x"))
+    assert_refused_for_nul(client.get(url))
+
+
+@pytest.mark.django_db
+def test_a_nul_in_form_data_answers_400(client):
+    url = "/articles/none/comments/"
+    assert_refused_for_nul(client.post(url, {"name": "Ada", "body": "a\x00b"}))
+    encoded = "name=Ada&body=a%00b"
+    assert_refused_for_nul(
+        client.post(url, encoded, content_type="application/x-www-form-urlencoded")
+    )
+    assert client.post(url, {"name": "Ada", "body": "ab"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_requests_without_nul_pass(client):
+    assert client.get("/?q=talks").status_code == 200
+    assert client.get("/api/articles/?q=%2500").status_code == 200

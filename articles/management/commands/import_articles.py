@@ -1,4 +1,5 @@
-"""Load article files (the format of FORMAT.md) into articles and their comment trees."""
+"""Load article files (the format the README describes under "Importing articles") into articles
+and their comment trees."""
 
 from pathlib import Path
 

@@ -1,0 +1,162 @@
+"""The discussion's reads: pages of threads in order, a comment's page, the API's tree."""
+
+import pytest
+
+from comments import selectors
+from comments.models import Comment
+from comments.selectors import (
+    THREADS_PER_PAGE,
+    comment_tree,
+    discussion_page,
+    thread_page_number,
+)
+from tests.factories import make_article, make_comment
+
+PUBLISHED = Comment.Status.PUBLISHED
+PENDING = Comment.Status.PENDING
+REMOVED = Comment.Status.REMOVED
+SPAM = Comment.Status.SPAM
+
+
+@pytest.mark.django_db
+class TestDiscussionPage:
+    def test_one_page_holds_the_threads_in_page_order(self):
+        article = make_article()
+        first = make_comment(article)
+        reply = make_comment(article, parent=first)
+        second = make_comment(article)
+        make_comment(article, parent=reply)
+        page = discussion_page(article=article, page_number=None, sort=None)
+        assert [item.pk for item in page.items][0] == first.pk
+        assert [item.pk for item in page.items][-1] == second.pk
+        assert [item.level for item in page.items] == [0, 1, 2, 0]
+        assert page.sort == "oldest"
+
+    def test_newest_first_reverses_threads_not_replies(self):
+        article = make_article()
+        first = make_comment(article)
+        reply = make_comment(article, parent=first)
+        second = make_comment(article)
+        page = discussion_page(article=article, page_number=1, sort="newest")
+        assert [item.pk for item in page.items] == [second.pk, first.pk, reply.pk]
+
+    def test_thread_position_not_insertion_order_decides(self):
+        article = make_article()
+        later = make_comment(article, thread_position=2)
+        earlier = make_comment(article, thread_position=1)
+        page = discussion_page(article=article, page_number=1, sort="oldest")
+        assert [item.pk for item in page.items] == [earlier.pk, later.pk]
+
+    def test_threads_come_fifty_to_a_page(self, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 3)
+        article = make_article()
+        roots = [make_comment(article) for _ in range(7)]
+        pages = [
+            [i.pk for i in discussion_page(article=article, page_number=n, sort=None).items]
+            for n in (1, 2, 3)
+        ]
+        assert pages == [[r.pk for r in roots[0:3]], [r.pk for r in roots[3:6]], [roots[6].pk]]
+
+    @pytest.mark.parametrize("number,expected", [("abc", 1), ("0", 2), ("-3", 2), ("99", 2)])
+    def test_bad_page_numbers_fall_back(self, monkeypatch, number, expected):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        article = make_article()
+        for _ in range(3):
+            make_comment(article)
+        page = discussion_page(article=article, page_number=number, sort=None)
+        assert page.page.number == expected
+
+    def test_unknown_sort_falls_back_to_oldest(self):
+        article = make_article()
+        page = discussion_page(article=article, page_number=1, sort="<script>")
+        assert page.sort == "oldest"
+
+    def test_threads_with_nothing_to_show_do_not_take_a_place(self, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        article = make_article()
+        gone = make_comment(article, status=REMOVED)
+        make_comment(article, parent=gone, status=SPAM)
+        make_comment(article, status=PENDING)
+        kept = [make_comment(article), make_comment(article)]
+        page = discussion_page(article=article, page_number=1, sort=None)
+        assert [item.pk for item in page.items] == [c.pk for c in kept]
+        assert page.page.paginator.num_pages == 1
+
+    def test_own_pending_thread_takes_a_place_for_its_author(self):
+        article = make_article()
+        mine = make_comment(article, status=PENDING)
+        assert discussion_page(article=article, page_number=1, sort=None).items == []
+        items = discussion_page(
+            article=article, page_number=1, sort=None, own_pending={mine.pk}
+        ).items
+        assert [(item.pk, item.pending) for item in items] == [(mine.pk, True)]
+
+    def test_other_articles_stay_out(self):
+        article, other = make_article(), make_article()
+        make_comment(other)
+        assert discussion_page(article=article, page_number=1, sort=None).items == []
+
+
+@pytest.mark.django_db
+def test_thread_page_number(monkeypatch):
+    monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+    article = make_article()
+    roots = [make_comment(article) for _ in range(5)]
+    hidden = make_comment(article, thread_position=0, status=REMOVED)
+    reply = make_comment(article, parent=roots[3])
+    assert hidden.thread_position == 0
+    assert [thread_page_number(c) for c in roots] == [1, 1, 2, 2, 3]
+    assert thread_page_number(reply) == 2
+    assert THREADS_PER_PAGE == 50
+
+
+@pytest.mark.django_db
+def test_comment_tree_nests_what_every_reader_may_see():
+    article = make_article()
+    first = make_comment(article, body="one\r\ntwo\n\n\nthree")
+    removed = make_comment(article, parent=first, status=REMOVED, body="gone")
+    reply = make_comment(article, parent=removed)
+    make_comment(article, parent=first, status=PENDING)
+    make_comment(article, status=SPAM)
+    second = make_comment(article)
+    result = comment_tree(article=article, permalink=lambda pk: f"/c/{pk}")
+    assert result == [
+        {
+            "id": first.pk,
+            "author": first.author_name,
+            "body": "one\ntwo\n\nthree",
+            "created": None,
+            "removed": False,
+            "url": f"/c/{first.pk}",
+            "replies": [
+                {
+                    "id": removed.pk,
+                    "author": "",
+                    "body": "",
+                    "created": None,
+                    "removed": True,
+                    "url": f"/c/{removed.pk}",
+                    "replies": [
+                        {
+                            "id": reply.pk,
+                            "author": reply.author_name,
+                            "body": reply.body,
+                            "created": None,
+                            "removed": False,
+                            "url": f"/c/{reply.pk}",
+                            "replies": [],
+                        }
+                    ],
+                }
+            ],
+        },
+        {
+            "id": second.pk,
+            "author": second.author_name,
+            "body": second.body,
+            "created": None,
+            "removed": False,
+            "url": f"/c/{second.pk}",
+            "replies": [],
+        },
+    ]
