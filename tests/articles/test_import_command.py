@@ -1,8 +1,12 @@
 """`manage.py import_articles`: files and directories, summaries, errors, dry runs."""
 
 import os
+import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -223,6 +227,66 @@ def test_missing_paths_empty_directories_and_unreadable_files(tmp_path):
     ]
     assert last_line(out) == "1 articles (1 new, 0 updated), 1 comments imported; 3 files failed"
     assert Article.objects.get().source_key == "good"
+
+
+@contextmanager
+def file_permissions_applied():
+    """Run the block with file permissions applying to it: root ignores them, so a root
+    process acts as `nobody` (its effective user) meanwhile."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(pwd.getpwnam("nobody").pw_uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory everyone may enter: pytest's tmp_path is private to its owner."""
+    base = Path(tempfile.mkdtemp())
+    base.chmod(0o755)
+    yield base
+    for path in base.rglob("*"):
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(base)
+
+
+def test_unreadable_directories_are_reported_and_the_other_files_import(shared_dir):
+    (shared_dir / "good.txt").write_text(GOOD)
+    locked = shared_dir / "locked"
+    locked.mkdir()
+    (locked / "story.txt").write_text(GOOD.replace("A Good", "Locked"))
+    listable = shared_dir / "listable"
+    listable.mkdir()
+    (listable / "story.txt").write_text(GOOD.replace("A Good", "Listed"))
+    locked.chmod(0)
+    listable.chmod(0o444)  # its names can be listed, its files cannot be opened
+    with file_permissions_applied():
+        out, err = run(
+            str(locked), str(locked / "story.txt"), str(listable), str(shared_dir / "good.txt"),
+            fails=True,
+        )
+    assert err.splitlines() == [
+        f"{locked}: cannot read the directory: Permission denied",
+        f"{locked / 'story.txt'}: cannot read the path: Permission denied",
+        f"{listable / 'story.txt'}: cannot read the file: Permission denied",
+    ]
+    assert last_line(out) == "1 articles (1 new, 0 updated), 1 comments imported; 3 files failed"
+    assert Article.objects.get().source_key == "good"
+
+
+def test_a_huge_comment_number_fails_its_file_only(tmp_path):
+    (tmp_path / "a.txt").write_text(GOOD.replace("  1. Ann", f"  {'1' * 5000}. Ann"))
+    (tmp_path / "b.txt").write_text(GOOD)
+    out, err = run(str(tmp_path), fails=True)
+    assert err == (
+        f"{tmp_path / 'a.txt'}:5: comment number of 5000 digits is out of order: expected 1\n"
+    )
+    assert last_line(out) == "1 articles (1 new, 0 updated), 1 comments imported; 1 files failed"
 
 
 def test_manage_py_exits_1_with_messages_and_no_traceback(tmp_path):

@@ -1,5 +1,7 @@
 """Load article files (the format of FORMAT.md) into articles and their comment trees."""
 
+import os
+import stat
 from pathlib import Path
 
 from django.conf import settings
@@ -13,6 +15,15 @@ from articles.services import article_check, article_import
 
 class FileFailed(Exception):
     """One PATH or file that could not be imported; the message is the line for stderr."""
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    """Whether a directory entry is a directory; one that cannot be examined is read as a file,
+    so that reading it reports why."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 class Command(BaseCommand):
@@ -82,18 +93,37 @@ class Command(BaseCommand):
         return result.created, result.changed, result.comments, self._status(result)
 
     def _files(self, paths) -> list[tuple[Path, str]]:
-        """The files to read, in order and each once, each with the problem that stops it."""
+        """The files to read, in order and each once, each with the problem that stops it.
+
+        Path.is_dir() and glob() raise or keep quiet on a directory that may not be read;
+        os.stat() and os.scandir() say why, and that becomes the path's problem.
+        """
         files: dict[Path, str] = {}
         for given in map(Path, paths):
-            if given.is_dir():
-                found = sorted(p for p in given.glob("*.txt") if not p.is_dir())
-                files.update(dict.fromkeys(found, ""))
-                if not found:
-                    files[given] = "no .txt files in this directory"
-            elif given.exists():
-                files[given] = ""
-            else:
+            try:
+                is_dir = stat.S_ISDIR(given.stat().st_mode)
+            except FileNotFoundError:
                 files[given] = "no such file or directory"
+                continue
+            except OSError as exc:
+                files[given] = f"cannot read the path: {exc.strerror}"
+                continue
+            if not is_dir:
+                files[given] = ""
+                continue
+            try:
+                with os.scandir(given) as entries:
+                    found = sorted(
+                        Path(entry.path)
+                        for entry in entries
+                        if entry.name.endswith(".txt") and not _is_dir(entry)
+                    )
+            except OSError as exc:
+                files[given] = f"cannot read the directory: {exc.strerror}"
+                continue
+            files.update(dict.fromkeys(found, ""))
+            if not found:
+                files[given] = "no .txt files in this directory"
         return list(files.items())
 
     def _status(self, result) -> str:
