@@ -10,7 +10,9 @@ from django.db import DatabaseError
 
 from articles.importer import ParseError, article_parse
 from articles.models import Article
-from articles.services import article_check, article_import
+from articles.services import article_check, article_import, statistics_refresh
+from comments.locks import lock_timeout_seconds
+from newsroom.locking import LockTimeout
 
 
 class FileFailed(Exception):
@@ -41,15 +43,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, dry_run, verbosity, **options):
         new = updated = unchanged = comments = failed = 0
+        written = set()
         for path, problem in self._files(paths or [settings.BASE_DIR / "fixtures" / "seeds"]):
             try:
                 if problem:
                     raise FileFailed(f"{path}: {problem}")
-                created, changed, count, status = self._import(path, dry_run=dry_run)
+                created, changed, count, status, models = self._import(path, dry_run=dry_run)
             except FileFailed as exc:
                 self.stderr.write(str(exc))
                 failed += 1
                 continue
+            written |= models
             new += created
             updated += changed and not created
             unchanged += not changed
@@ -57,6 +61,8 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self.stdout.write(f"{path}: {status}, {count} comments")
 
+        # The planner's statistics of what was written; the tables are as before otherwise.
+        statistics_refresh(models=written)
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         articles = new + updated + unchanged
@@ -67,10 +73,11 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{failed} of {failed + articles} files failed", returncode=1)
 
-    def _import(self, path: Path, *, dry_run: bool) -> tuple[bool, bool, int, str]:
+    def _import(self, path: Path, *, dry_run: bool) -> tuple[bool, bool, int, str, frozenset]:
         """Import one file (in its own transaction).
 
-        Returns (created, changed, comments, status); a dry run counts every file as changed.
+        Returns (created, changed, comments, status, models written); a dry run counts every
+        file as changed and writes nothing.
         """
         try:
             data = path.read_bytes()
@@ -83,14 +90,21 @@ class Command(BaseCommand):
                 created = not Article.objects.filter(source_key=path.stem).exists()
                 return created, True, parsed.comment_count, (
                     "would be new" if created else "would update its article"
-                )
+                ), frozenset()
             result = article_import(parsed=parsed, source_key=path.stem)
         except ParseError as exc:
             where = f"{path}:{exc.line}" if exc.line else f"{path}"
             raise FileFailed(f"{where}: {exc.reason}") from exc
+        except LockTimeout as exc:
+            raise FileFailed(
+                f"{path}: not stored, its article stayed locked by another write for more than "
+                f"{lock_timeout_seconds()} s: import it again"
+            ) from exc
         except DatabaseError as exc:
             raise FileFailed(f"{path}: not stored, the database refused it: {exc}") from exc
-        return result.created, result.changed, result.comments, self._status(result)
+        return (
+            result.created, result.changed, result.comments, self._status(result), result.written
+        )
 
     def _files(self, paths) -> list[tuple[Path, str]]:
         """The files to read, in order and each once, each with the problem that stops it.
