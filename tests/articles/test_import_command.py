@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.management.commands import import_articles
 from articles.models import Article
@@ -343,3 +344,34 @@ def test_a_file_whose_article_stays_locked_fails_alone(tmp_path, monkeypatch, se
         "more than 5 s: import it again\n"
     )
     assert last_line(out) == "1 articles (1 new, 0 updated), 1 comments imported; 1 files failed"
+
+
+def analyze_statements(queries) -> list[str]:
+    return [query["sql"] for query in queries if query["sql"].startswith("ANALYZE")]
+
+
+def test_analyze_follows_an_import_that_wrote_and_only_then(tmp_path):
+    """PostgreSQL plans with stale statistics until ANALYZE runs: after a large import article
+    pages took 1-5 s on a server without autovacuum. SQLite needs no such step here."""
+    on_postgresql = connection.vendor == "postgresql"
+    path = tmp_path / "story.txt"
+    path.write_text(GOOD)
+
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path), "--dry-run")
+    assert analyze_statements(queries) == []
+
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path))
+    assert analyze_statements(queries) == (
+        ['ANALYZE "articles_article", "comments_comment"'] if on_postgresql else []
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path))
+    assert analyze_statements(queries) == []
+
+    path.write_text(GOOD.replace("A Good Story", "A Retitled Story"))
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path))
+    assert analyze_statements(queries) == (['ANALYZE "articles_article"'] if on_postgresql else [])
