@@ -61,7 +61,7 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self.stdout.write(f"{path}: {status}, {count} comments")
 
-        # The planner's statistics of what was written; the tables are as before otherwise.
+        # Until its statistics are refreshed, PostgreSQL plans as if the tables were as before.
         statistics_refresh(models=written)
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
@@ -88,9 +88,8 @@ class Command(BaseCommand):
             if dry_run:
                 article_check(parsed=parsed, source_key=path.stem)
                 created = not Article.objects.filter(source_key=path.stem).exists()
-                return created, True, parsed.comment_count, (
-                    "would be new" if created else "would update its article"
-                ), frozenset()
+                status = "would be new" if created else "would update its article"
+                return created, True, parsed.comment_count, status, frozenset()
             result = article_import(parsed=parsed, source_key=path.stem)
         except ParseError as exc:
             where = f"{path}:{exc.line}" if exc.line else f"{path}"
