@@ -6,8 +6,18 @@ from django.db import connections, models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 SEARCH_MAX_LENGTH = 200
+EXCERPT_WORDS = 40
+# What the article list shows of each article; the rest (the whole body above all) stays unread.
+LISTING_DEFERRED = ("body", "body_text", "captions", "discussion_policy")
+
+
+def excerpt_of(body: list[dict]) -> str:
+    """The start of the body's first paragraph, as the article list shows it."""
+    first = next((block["text"] for block in body if block["type"] == "paragraph"), "")
+    return Truncator(first).words(EXCERPT_WORDS, truncate=" …")
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -23,12 +33,14 @@ class ArticleQuerySet(models.QuerySet):
     def listing(self, query: str = ""):
         """What readers browse: published articles matching `query`, newest first, counted.
 
-        The ordering is explicit because a query with GROUP BY ignores Meta.ordering.
+        Only what the list shows is read: the stored excerpt, not the body. The ordering is
+        explicit because a query with GROUP BY ignores Meta.ordering.
         """
         return (
             self.published()
             .search(query)
             .with_comment_counts()
+            .defer(*LISTING_DEFERRED)
             .order_by(*self.model._meta.ordering)
         )
 
@@ -42,7 +54,8 @@ class ArticleQuerySet(models.QuerySet):
         if not query:
             return self
         if connections[self.db].vendor == "postgresql":
-            return self.annotate(
+            # alias(), not annotate(): the document is matched, never sent back with the rows.
+            return self.alias(
                 search_document=SearchVector("title", "body_text", config="english")
             ).filter(search_document=SearchQuery(query, config="english", search_type="websearch"))
         words = Q()
@@ -67,6 +80,8 @@ class Article(models.Model):
     body = models.JSONField(default=list, blank=True)
     # The body's text, kept for search.
     body_text = models.TextField(blank=True, editable=False)
+    # The start of the first paragraph, kept for the article list (which reads no body).
+    excerpt = models.TextField(blank=True, editable=False)
     discussion_policy = models.TextField(blank=True)
     comments_open = models.BooleanField(default=True)
     premoderated = models.BooleanField(
@@ -86,8 +101,9 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         self.body_text = "\n\n".join(block["text"] for block in self.body)
+        self.excerpt = excerpt_of(self.body)
         if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "body_text"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_text", "excerpt"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

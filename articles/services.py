@@ -2,18 +2,20 @@
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db import connection, transaction
+from django.db.models import Model, Q
 from django.utils.text import slugify
 
 from articles.cache import article_page_changed
 from articles.importer import ParsedArticle, ParseError
 from articles.models import Article
-from comments.locks import lock_article, lock_forest
-from comments.models import Comment
+from comments.locks import lock_article
+from comments.models import Comment, tree_ids_allocate
 from comments.services import duplicates_mark
+from newsroom.locking import lock_waits_bounded
 
 # Article fields a re-import overwrites; the slug, publication date and moderators' settings
 # (comments open, pre-moderation) are set once and then left alone.
@@ -43,6 +45,7 @@ class ImportResult:
     updated: int  # imported comments whose text or status changed
     removed: int  # imported comments marked removed because they left the file
     changed: bool  # whether anything was written at all
+    written: frozenset[type[Model]] = frozenset()  # the models whose tables were written
 
 
 def _max_length(model, name: str) -> int:
@@ -77,6 +80,7 @@ def article_check(*, parsed: ParsedArticle, source_key: str) -> None:
             )
 
 
+@lock_waits_bounded()
 @transaction.atomic
 def article_import(*, parsed: ParsedArticle, source_key: str) -> ImportResult:
     """Store one parsed file: create its article, or update the one with the same source key.
@@ -84,9 +88,11 @@ def article_import(*, parsed: ParsedArticle, source_key: str) -> ImportResult:
     Imported comments are matched by their position in the file (`import_key`): they are
     updated in place, new ones are added and those gone from the file are marked removed.
     Comments posted on the site and moderators' decisions are left as they are.
+
+    Only the article's lock is taken, so readers keep posting on other articles meanwhile.
+    Raises LockTimeout, having stored nothing, when that lock is not granted in time.
     """
     article_check(parsed=parsed, source_key=source_key)
-    lock_forest()
     values = {name: getattr(parsed, name) for name in IMPORTED_FIELDS}
     values["captions"] = list(parsed.captions)
     values["body"] = [{"type": block.kind, "text": block.text} for block in parsed.body]
@@ -113,7 +119,8 @@ def article_import(*, parsed: ParsedArticle, source_key: str) -> ImportResult:
     added, updated, removed, moved = _comments_write(
         article=article, parsed=parsed, existing=not created
     )
-    changed = article_changed or bool(added or updated or removed or moved)
+    comments_changed = bool(added or updated or removed or moved)
+    changed = article_changed or comments_changed
     if added or updated or removed:
         duplicates_mark(article=article)
     if changed:
@@ -126,7 +133,24 @@ def article_import(*, parsed: ParsedArticle, source_key: str) -> ImportResult:
         updated=updated,
         removed=removed,
         changed=changed,
+        written=frozenset(
+            model for model, wrote in ((Article, article_changed), (Comment, comments_changed))
+            if wrote
+        ),
     )
+
+
+def statistics_refresh(*, models: Iterable[type[Model]]) -> None:
+    """Refresh PostgreSQL's planner statistics of the models' tables, after a bulk write.
+
+    Autovacuum would do it some time later, or never where it is off; until then the planner
+    still sees the tables as they were (article pages took 1-5 s after a large import).
+    """
+    tables = sorted({model._meta.db_table for model in models})
+    if connection.vendor != "postgresql" or not tables:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
 
 
 def _unique_slug(title: str, source_key: str) -> str:
@@ -271,15 +295,10 @@ def _tree_fields_compute(
             ordered.extend(anchored[id(row)])
         return ordered
 
-    next_tree_id = None
+    new_tree_ids = iter(tree_ids_allocate(sum(1 for root in roots if root.pk is None)))
     moved = 0
     for root in roots:
-        if root.pk is None:
-            if next_tree_id is None:
-                next_tree_id = (Comment.objects.aggregate(top=Max("tree_id"))["top"] or 0) + 1
-            tree_id, next_tree_id = next_tree_id, next_tree_id + 1
-        else:
-            tree_id = root.tree_id
+        tree_id = next(new_tree_ids) if root.pk is None else root.tree_id
         counter = 0
         # Iterative pre-order walk: ("enter", node, level) then ("leave", node) after its subtree.
         stack: list[tuple[bool, Comment, int]] = [(True, root, 0)]

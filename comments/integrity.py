@@ -6,14 +6,13 @@ level = parent's level + 1, the numbers 1..2n each used once, and every node in 
 article as its root.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
 
-from comments.locks import lock_article, lock_forest
-from comments.models import Comment
+from comments.locks import lock_article
+from comments.models import Comment, tree_ids_allocate
 
 
 @dataclass(frozen=True)
@@ -138,36 +137,46 @@ def _linked_trees(tree_ids: set[int]) -> set[int]:
 
 @transaction.atomic
 def trees_repair(*, tree_ids: set[int]) -> dict[int, list[str]]:
-    """Rebuild the trees in `tree_ids` from their parent links, under the tree locks.
+    """Rebuild the trees in `tree_ids` from their parent links, under their articles' locks.
 
     Each root keeps a tree of its own (a second root sharing a tree id gets a new one) and
     takes along every comment whose parent links lead to it. Sibling order stays as it was
     where the old numbers allow. Returns the problems still left afterwards (none, unless the
     parent links themselves are broken: a cycle, or replies in another article than their root).
     """
-    lock_forest()
-    linked = _linked_trees(set(tree_ids))
+    # Lock the articles of the linked trees, then look again: until its article is locked a
+    # tree may still gain replies, or links to another article's trees.
+    locked: set[int] = set()
+    while True:
+        linked = _linked_trees(set(tree_ids))
+        articles = set(
+            Comment.objects.filter(tree_id__in=linked)
+            .order_by()
+            .values_list("article_id", flat=True)
+            .distinct()
+        )
+        if articles <= locked:
+            break
+        for article_id in sorted(articles - locked):
+            lock_article(article_id)
+        locked |= articles
     rows = list(
         Comment.objects.filter(tree_id__in=linked)
         .order_by("tree_id", "lft", "pk")
         .values_list("pk", "parent_id", "tree_id", "article_id")
     )
-    for article_id in sorted({row[3] for row in rows}):
-        lock_article(article_id)
 
     parent_of = {pk: parent_id for pk, parent_id, _, _ in rows}
     tree_of = {pk: tree_id for pk, _, tree_id, _ in rows}
-    next_tree_id = (Comment.objects.aggregate(last=Max("tree_id"))["last"] or 0) + 1
+    roots = [(pk, tree_id) for pk, parent_id, tree_id, _ in rows if parent_id is None]
+    # A second root in a tree gets a tree of its own.
+    roots_per_tree = Counter(tree_id for _, tree_id in roots)
+    fresh = iter(tree_ids_allocate(sum(n - 1 for n in roots_per_tree.values())))
     new_tree_of_root: dict[int, int] = {}
     used: set[int] = set()
-    for pk, parent_id, tree_id, _ in rows:
-        if parent_id is None:
-            if tree_id in used:
-                new_tree_of_root[pk] = next_tree_id
-                next_tree_id += 1
-            else:
-                new_tree_of_root[pk] = tree_id
-            used.add(new_tree_of_root[pk])
+    for pk, tree_id in roots:
+        new_tree_of_root[pk] = next(fresh) if tree_id in used else tree_id
+        used.add(new_tree_of_root[pk])
 
     moves: dict[int, list[int]] = defaultdict(list)
     for pk in parent_of:

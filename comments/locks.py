@@ -1,36 +1,33 @@
-"""Locks that keep comment trees consistent under concurrent writes.
+"""The lock that keeps an article's comment trees consistent under concurrent writes.
 
-django-mptt takes no locks: a new root gets MAX(tree_id) + 1 over the whole table and a reply
-shifts lft/rght with a raw UPDATE. Every tree write therefore runs inside `atomic()` and first
-takes the lock covering what it changes, always in the same order: the forest lock (new trees)
-before any article lock (shifts inside that article's trees).
+django-mptt takes no locks: a reply shifts lft/rght with a raw UPDATE. Every tree write
+therefore runs inside `atomic()` and first locks the article whose trees it changes (several
+articles in id order). New trees need no wider lock: their tree ids come from
+`comments.models.tree_ids_allocate`, which never gives one id twice.
 
-On SQLite the connection opens every transaction with BEGIN IMMEDIATE, which already serialises
-writers; the functions below are then no-ops beyond what the transaction holds.
+The wait for the lock is bounded (COMMENTS_LOCK_TIMEOUT_SECONDS): past it the transaction fails
+with `newsroom.locking.LockTimeout`, which callers answer as a retryable "busy". On SQLite the
+connection opens every transaction with BEGIN IMMEDIATE, which already serialises writers, and
+its `timeout` option bounds that wait.
 """
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import transaction
 
 from articles.models import Article
+from newsroom.locking import lock_timeout_set
 
-# Arbitrary, fixed key for PostgreSQL's advisory lock on the set of comment trees.
-FOREST_LOCK_KEY = 7_310_042
-
-
-def _require_atomic() -> None:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("comment tree locks must be taken inside transaction.atomic()")
+LOCK_TIMEOUT_SECONDS_DEFAULT = 5
 
 
-def lock_forest() -> None:
-    """Serialise the creation of new trees (new top-level comments, imports)."""
-    _require_atomic()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FOREST_LOCK_KEY])
+def lock_timeout_seconds() -> float:
+    """How long a tree write waits for its article's lock (COMMENTS_LOCK_TIMEOUT_SECONDS)."""
+    return getattr(settings, "COMMENTS_LOCK_TIMEOUT_SECONDS", LOCK_TIMEOUT_SECONDS_DEFAULT)
 
 
 def lock_article(article_id: int) -> None:
-    """Serialise writes inside one article's trees (replies, moves, removals)."""
-    _require_atomic()
+    """Serialise writes inside one article's trees (new threads, replies, moves, removals)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("comment tree locks must be taken inside transaction.atomic()")
+    lock_timeout_set(lock_timeout_seconds())
     list(Article.objects.select_for_update().filter(pk=article_id).values_list("pk", flat=True))

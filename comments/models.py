@@ -3,8 +3,8 @@ import ipaddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db import connections, models
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from mptt.managers import TreeManager
@@ -51,8 +51,35 @@ class CommentQuerySet(TreeQuerySet):
         )
 
 
+# The PostgreSQL sequence that numbers comment trees (migration 0004).
+TREE_ID_SEQUENCE = "comments_comment_tree_id_seq"
+
+
+def tree_ids_allocate(count: int, *, using: str = "default") -> list[int]:
+    """`count` tree ids used by no tree, in increasing order, for new top-level comments.
+
+    django-mptt's MAX(tree_id) + 1 gives two concurrent transactions the same id unless a
+    table-wide lock serialises them. A sequence hands out each id once without a lock, so a
+    new thread needs only its article's lock. SQLite serialises writers (BEGIN IMMEDIATE), so
+    MAX() + 1 stays safe there.
+    """
+    if count <= 0:
+        return []
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)", [TREE_ID_SEQUENCE, count]
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    top = Comment.objects.using(using).aggregate(top=Max("tree_id"))["top"] or 0
+    return list(range(top + 1, top + 1 + count))
+
+
 class CommentManager(TreeManager.from_queryset(CommentQuerySet)):
-    pass
+    def _get_next_tree_id(self):
+        """django-mptt's hook for a new root's tree id: the allocator's, not MAX() + 1."""
+        return tree_ids_allocate(1, using=self.db)[0]
 
 
 class Comment(MPTTModel):

@@ -13,9 +13,10 @@ from django.utils import timezone
 from articles.cache import article_page_changed
 from articles.models import Article
 from comments.forms import PARENT_GONE
-from comments.locks import lock_article, lock_forest
+from comments.locks import lock_article
 from comments.models import BlockedCommenter, Comment, Report, reporter_key
 from comments.moderation import comment_screen, is_duplicate
+from newsroom.locking import lock_waits_bounded
 
 
 @transaction.atomic
@@ -271,6 +272,7 @@ def _reply_target(parent: Comment) -> Comment:
     )
 
 
+@lock_waits_bounded()
 @transaction.atomic
 def comment_post(
     *,
@@ -285,8 +287,9 @@ def comment_post(
     """Post a reader's comment on `article`, as a reply to `parent_id` or a new thread.
 
     The policy rules run first and may refuse the comment (nothing is stored) or hold it. The
-    tree write runs under the locks of comments/locks.py, and the parent is read again after
-    them: until then a moderator may have hidden it, or another reply shifted its lft/rght.
+    tree write runs under the article's lock (comments/locks.py), and the parent is read again
+    after it: until then a moderator may have hidden it, or another reply shifted its lft/rght.
+    Raises LockTimeout, having stored nothing, when the lock is not granted in time.
     """
     verdict = comment_screen(
         article=article,
@@ -300,15 +303,13 @@ def comment_post(
 
     parent = None
     thread_position = 0
+    lock_article(article.pk)
     if parent_id is None:
-        lock_forest()
-        lock_article(article.pk)
         last = Comment.objects.for_article(article).filter(parent=None).aggregate(
             last=Max("thread_position")
         )["last"]
         thread_position = (last or 0) + 1
     else:
-        lock_article(article.pk)
         parent = Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
         if parent is None:
             return PostResult(refused=PARENT_GONE, refused_field="parent")

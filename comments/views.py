@@ -1,4 +1,5 @@
 import ipaddress
+import math
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,9 +16,11 @@ from comments.forms import (
     CommentForm,
     ReportForm,
 )
+from comments.locks import lock_timeout_seconds
 from comments.models import Comment
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
+from newsroom.locking import LockTimeout
 
 
 def _client_ip(request) -> str | None:
@@ -36,16 +39,20 @@ def _closed(request, article: Article):
     return render(request, "comments/closed.html", {"article": article}, status=403)
 
 
+def _replied_to(article: Article, form: CommentForm) -> Comment | None:
+    """The visible comment the form replies to, if any, to show above the form again."""
+    parent_id = form.cleaned_data.get("parent")
+    if parent_id is None:
+        return None
+    return Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
+
+
 def _form_page(request, article: Article, form: CommentForm):
     """The form again, with its messages and everything typed, and the comment replied to."""
-    parent_id = form.cleaned_data.get("parent")
-    parent = None
-    if parent_id is not None:
-        parent = Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
     return render(
         request,
         "comments/comment_form_page.html",
-        {"article": article, "form": form, "parent": parent},
+        {"article": article, "form": form, "parent": _replied_to(article, form)},
         status=400,
     )
 
@@ -56,6 +63,25 @@ def _too_many(request, article: Article, retry_after: int, *, what: str):
         "429.html",
         {"article": article, "retry_after": retry_after, "what": what},
         status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _busy(request, article: Article, form: CommentForm):
+    """The discussion's lock stayed taken too long: nothing was stored, the form is kept."""
+    retry_after = math.ceil(lock_timeout_seconds())
+    context = {
+        "article": article,
+        "form": form,
+        "parent": _replied_to(article, form),
+        "retry_after": retry_after,
+    }
+    response = render(
+        request,
+        "comments/comment_busy.html",
+        context,
+        status=503,
     )
     response["Retry-After"] = str(retry_after)
     return response
@@ -99,15 +125,18 @@ def comment_post(request, slug):
     if retry_after is not None:
         return _too_many(request, article, retry_after, what="comments")
 
-    result = services.comment_post(
-        article=article,
-        parent_id=form.cleaned_data["parent"],
-        author_name=form.cleaned_data["name"],
-        author_email=form.cleaned_data["email"],
-        body=form.cleaned_data["body"],
-        ip_address=ip_address,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-    )
+    try:
+        result = services.comment_post(
+            article=article,
+            parent_id=form.cleaned_data["parent"],
+            author_name=form.cleaned_data["name"],
+            author_email=form.cleaned_data["email"],
+            body=form.cleaned_data["body"],
+            ip_address=ip_address,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except LockTimeout:
+        return _busy(request, article, form)
     if result.comment is None:
         form.add_error(result.refused_field, result.refused)
         return _form_page(request, article, form)

@@ -1,17 +1,25 @@
 """`manage.py import_articles`: files and directories, summaries, errors, dry runs."""
 
 import os
+import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from articles.management.commands import import_articles
 from articles.models import Article
 from comments.models import Comment
+from newsroom.locking import LockTimeout
 from tests.articles.test_services import assert_forest_valid, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -225,6 +233,66 @@ def test_missing_paths_empty_directories_and_unreadable_files(tmp_path):
     assert Article.objects.get().source_key == "good"
 
 
+@contextmanager
+def file_permissions_applied():
+    """Run the block with file permissions applying to it: root ignores them, so a root
+    process acts as `nobody` (its effective user) meanwhile."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(pwd.getpwnam("nobody").pw_uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory everyone may enter: pytest's tmp_path is private to its owner."""
+    base = Path(tempfile.mkdtemp())
+    base.chmod(0o755)
+    yield base
+    for path in base.rglob("*"):
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(base)
+
+
+def test_unreadable_directories_are_reported_and_the_other_files_import(shared_dir):
+    (shared_dir / "good.txt").write_text(GOOD)
+    locked = shared_dir / "locked"
+    locked.mkdir()
+    (locked / "story.txt").write_text(GOOD.replace("A Good", "Locked"))
+    listable = shared_dir / "listable"
+    listable.mkdir()
+    (listable / "story.txt").write_text(GOOD.replace("A Good", "Listed"))
+    locked.chmod(0)
+    listable.chmod(0o444)  # its names can be listed, its files cannot be opened
+    with file_permissions_applied():
+        out, err = run(
+            str(locked), str(locked / "story.txt"), str(listable), str(shared_dir / "good.txt"),
+            fails=True,
+        )
+    assert err.splitlines() == [
+        f"{locked}: cannot read the directory: Permission denied",
+        f"{locked / 'story.txt'}: cannot read the path: Permission denied",
+        f"{listable / 'story.txt'}: cannot read the file: Permission denied",
+    ]
+    assert last_line(out) == "1 articles (1 new, 0 updated), 1 comments imported; 3 files failed"
+    assert Article.objects.get().source_key == "good"
+
+
+def test_a_huge_comment_number_fails_its_file_only(tmp_path):
+    (tmp_path / "a.txt").write_text(GOOD.replace("  1. Ann", f"  {'1' * 5000}. Ann"))
+    (tmp_path / "b.txt").write_text(GOOD)
+    out, err = run(str(tmp_path), fails=True)
+    assert err == (
+        f"{tmp_path / 'a.txt'}:5: comment number of 5000 digits is out of order: expected 1\n"
+    )
+    assert last_line(out) == "1 articles (1 new, 0 updated), 1 comments imported; 1 files failed"
+
+
 def test_manage_py_exits_1_with_messages_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"Title\n\n\xff\xfe\n")
@@ -251,7 +319,59 @@ def test_manage_py_exits_1_with_messages_and_no_traceback(tmp_path):
 def test_importing_one_file_has_a_pinned_query_count(tmp_path, django_assert_max_num_queries):
     path = tmp_path / "one.txt"
     path.write_text((SEEDS / "002_d5e8f4d8fcec2834.txt").read_text())
-    # Three levels of comments: see test_services for the itemised count.
-    with django_assert_max_num_queries(15):
+    # Three levels of comments: see test_services for the itemised count; then ANALYZE
+    # (PostgreSQL only).
+    with django_assert_max_num_queries(15 + (connection.vendor == "postgresql")):
         run(str(path))
     assert Comment.objects.count() == 15
+
+
+def test_a_file_whose_article_stays_locked_fails_alone(tmp_path, monkeypatch, settings):
+    settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 5
+    (tmp_path / "a.txt").write_text(GOOD)
+    (tmp_path / "b.txt").write_text(GOOD.replace("A Good", "Another Good"))
+    real_import = import_articles.article_import
+
+    def busy_for_a(*, parsed, source_key):
+        if source_key == "a":
+            raise LockTimeout("canceling statement due to lock timeout")
+        return real_import(parsed=parsed, source_key=source_key)
+
+    monkeypatch.setattr(import_articles, "article_import", busy_for_a)
+    out, err = run(str(tmp_path), fails=True)
+    assert err == (
+        f"{tmp_path / 'a.txt'}: not stored, its article stayed locked by another write for "
+        "more than 5 s: import it again\n"
+    )
+    assert last_line(out) == "1 articles (1 new, 0 updated), 1 comments imported; 1 files failed"
+
+
+def analyze_statements(queries) -> list[str]:
+    return [query["sql"] for query in queries if query["sql"].startswith("ANALYZE")]
+
+
+def test_analyze_follows_an_import_that_wrote_and_only_then(tmp_path):
+    """PostgreSQL plans with stale statistics until ANALYZE runs: after a large import article
+    pages took 1-5 s on a server without autovacuum. SQLite needs no such step here."""
+    on_postgresql = connection.vendor == "postgresql"
+    path = tmp_path / "story.txt"
+    path.write_text(GOOD)
+
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path), "--dry-run")
+    assert analyze_statements(queries) == []
+
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path))
+    assert analyze_statements(queries) == (
+        ['ANALYZE "articles_article", "comments_comment"'] if on_postgresql else []
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path))
+    assert analyze_statements(queries) == []
+
+    path.write_text(GOOD.replace("A Good Story", "A Retitled Story"))
+    with CaptureQueriesContext(connection) as queries:
+        run(str(path))
+    assert analyze_statements(queries) == (['ANALYZE "articles_article"'] if on_postgresql else [])

@@ -1,5 +1,6 @@
 """The article file parser, on the seeds and on files written here. No database."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -428,3 +429,103 @@ def test_discussion_errors_name_the_line(lines, line, reason):
         article_parse(text("Title", "", *lines))
     assert caught.value.line == line
     assert caught.value.reason.startswith(reason)
+
+
+SPACES = " " * 3000
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # Each took 5-50 s in the old regular expressions (backtracking over the spaces).
+        (f"Publication: The{SPACES}Weekly", {"publication": f"The{SPACES}Weekly"}),
+        (
+            f"Publication: The{SPACES}Weekly{SPACES}Volume: 3{SPACES}Issue: 4",
+            {"publication": f"The{SPACES}Weekly", "volume": "3", "issue": "4"},
+        ),
+        (f"A{SPACES}b", {"body": (Block("paragraph", f"A{SPACES}b"),)}),
+        (f"AB{SPACES}", {"body": (Block("paragraph", "AB"),)}),
+        (f"AB ({SPACES}x", {"body": (Block("paragraph", f"AB ({SPACES}x"),)}),
+        (f"CITY{SPACES}— Text.", {"location": "CITY", "body": (Block("paragraph", "Text."),)}),
+        (f"  1.{SPACES}x", {"body": (Block("paragraph", f"1.{SPACES}x"),)}),
+        (f"{SPACES}•{SPACES}x", {"body": (Block("paragraph", f"•{SPACES}x"),)}),
+        (
+            "Publication: " + "Volume: " * 400,
+            {"publication": "Volume: " * 397 + "Volume:", "volume": "Volume:", "issue": ""},
+        ),
+    ],
+)
+def test_long_pathological_lines_parse_in_linear_time(line, expected):
+    data = text("Title", line, "", "Closing.") if line.startswith("Publication") else text(
+        "Title", "", line, "", "Closing."
+    )
+    started = time.monotonic()
+    for _ in range(10):
+        article = article_parse(data)
+    # Ten parses: each is a few milliseconds once linear; the old ones took 5 s and more.
+    assert time.monotonic() - started < 2
+    for name, value in expected.items():
+        if name == "body":
+            assert article.body[: len(value)] == value
+        else:
+            assert getattr(article, name) == value
+
+
+@pytest.mark.parametrize(
+    ("text_after_label", "name", "volume", "issue"),
+    [
+        (" The Weekly", "The Weekly", "", ""),
+        (" Weekly Volume: 3 Issue: 4", "Weekly", "3", "4"),
+        (" Weekly  Review Volume:3 Issue:4", "Weekly  Review", "3", "4"),
+        (" Weekly Volume: Issue: 4", "Weekly", "", "4"),
+        (" Weekly Issue: 4", "Weekly", "", "4"),
+        (" Weekly Volume: 3", "Weekly", "3", ""),
+        (" Weekly Volume: 3 more", "Weekly Volume: 3 more", "", ""),
+        (" Weekly Issue: 4 Volume: 3", "Weekly Issue: 4", "3", ""),
+        (" Volume: 2", "", "2", ""),
+        ("", "", "", ""),
+    ],
+)
+def test_publication_line_fields(text_after_label, name, volume, issue):
+    article = article_parse(text("Title", f"Publication:{text_after_label}", "", "Body."))
+    assert (article.publication, article.volume, article.issue) == (name, volume, issue)
+
+
+def test_a_comment_number_of_thousands_of_digits_is_a_parse_error():
+    # int() refuses more than 4,300 digits with a ValueError, which stopped the whole import.
+    number = "9" * 5000
+    with pytest.raises(ParseError) as caught:
+        article_parse(text("Title", "", "Body.", "", f"  {number}. Ann said:", "", "    Hi."))
+    assert caught.value.line == 5
+    assert caught.value.reason == "comment number of 5000 digits is out of order: expected 1"
+
+
+def test_leading_zeros_in_a_comment_number_still_count():
+    article = article_parse(text("Title", "", "  01. Ann said:", "", "    Hi."))
+    assert structure(article) == [("1", 0, "Ann")]
+
+
+@pytest.mark.parametrize(
+    ("marker", "what"),
+    [
+        ("\t1. Ann said:", "a tab"),
+        ("\t• Bob said:", "a tab"),
+        ("  \t• Bob said:", "a tab"),
+        ("    \t• Bob said:", "a tab"),
+        ("\u00a0 1. Ann said:", "U+00A0"),
+        ("\u2003  • Bob said:", "U+2003"),
+    ],
+)
+def test_a_marker_indented_with_a_tab_is_an_error_not_body_text(marker, what):
+    lines = ["Title", "", "Body.", "", "  1. Zoe said:", "", "    Hi.", "", marker, "", "    Hi."]
+    with pytest.raises(ParseError) as caught:
+        article_parse(text(*lines))
+    assert caught.value.line == 9
+    assert caught.value.reason == f"marker indented with {what}: use spaces"
+
+
+def test_a_tab_in_a_body_line_that_is_no_marker_stays_body_text():
+    article = article_parse(
+        text("Title", "", "  1. Ann said:", "", "    Hi\tthere.", "\t• not a marker", "\tBob said:")
+    )
+    assert article.comments[0].body == "Hi\tthere.\n\t• not a marker\n\tBob said:"

@@ -14,6 +14,7 @@ from articles.cache import article_page_version
 from articles.importer import ParseError, article_parse
 from articles.models import Article
 from articles.services import article_import
+from comments.locks import lock_article
 from comments.models import Comment
 from tests.factories import make_comment
 
@@ -165,9 +166,10 @@ def test_query_count_does_not_grow_with_the_comments(django_assert_num_queries):
             lines += ["      • Third said:", "", f"        Deeper on {n}."]
         return "\n".join(lines)
 
-    # The import's savepoint and release, lock_forest (PostgreSQL only), find the article, its
-    # slug, insert it, lock it, MAX(tree_id), one insert per level (3), duplicates_mark
-    # (savepoint, read, count, release).
+    # The import's savepoint and release, find the article, its slug, insert it, set the lock
+    # timeout (PostgreSQL only), lock it, allocate tree ids (a sequence on PostgreSQL,
+    # MAX(tree_id) elsewhere), one insert per level (3), duplicates_mark (savepoint, read,
+    # count, release).
     expected = 14 + (connection.vendor == "postgresql")
     with django_assert_num_queries(expected):
         import_text(story(2), "small")
@@ -204,21 +206,19 @@ def test_a_new_article_invalidates_its_page(django_capture_on_commit_callbacks):
     assert article_page_version(article.pk) > before
 
 
-def test_locks_forest_then_article_inside_the_transaction(monkeypatch):
+def test_locks_only_its_article_inside_the_transaction(monkeypatch):
     taken = []
 
-    def recorder(name, lock):
-        def take(*args):
-            taken.append((name, connection.in_atomic_block))
-            lock(*args)
+    def take(article_id):
+        taken.append((article_id, connection.in_atomic_block))
+        lock_article(article_id)
 
-        return take
-
-    monkeypatch.setattr(services, "lock_forest", recorder("forest", services.lock_forest))
-    monkeypatch.setattr(services, "lock_article", recorder("article", services.lock_article))
+    monkeypatch.setattr(services, "lock_article", take)
+    article = import_seed("004_de28ef22d8f50bdd.txt").article
     import_seed("004_de28ef22d8f50bdd.txt")
-    import_seed("004_de28ef22d8f50bdd.txt")
-    assert taken == [("forest", True), ("article", True)] * 2
+    # No table-wide lock: new trees take their ids from comments.models.tree_ids_allocate.
+    assert not hasattr(services, "lock_forest")
+    assert taken == [(article.pk, True)] * 2
 
 
 def test_slugs_are_unique_and_deduplicated():

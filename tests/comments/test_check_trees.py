@@ -2,9 +2,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
+from comments import integrity
 from comments.integrity import tree_problems, trees_repair
-from comments.models import Comment
+from comments.models import Comment, tree_ids_allocate
 from tests.factories import make_article, make_comment
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +153,34 @@ def test_the_check_reads_every_tree_in_one_query(forest, django_assert_num_queri
 
     with django_assert_num_queries(1):
         tree_problems()
+
+
+def test_new_roots_take_unused_tree_ids_from_the_allocator(forest):
+    top = max(Comment.objects.values_list("tree_id", flat=True))
+    allocated = tree_ids_allocate(3)
+    assert allocated == sorted(set(allocated))
+    assert min(allocated) > top
+    # django-mptt asks the manager for a new root's tree id: it comes from the same allocator,
+    # past every id stored (and on PostgreSQL past every id handed out: a sequence).
+    root = make_comment(forest["article"])
+    assert root.tree_id > (max(allocated) if connection.vendor == "postgresql" else top)
+    assert tree_problems() == {}
+
+
+def test_repair_takes_the_new_tree_ids_from_the_allocator(forest, monkeypatch):
+    asked = []
+
+    def allocate(count, **kwargs):
+        asked.append(count)
+        return tree_ids_allocate(count, **kwargs)
+
+    monkeypatch.setattr(integrity, "tree_ids_allocate", allocate)
+    Comment.objects.filter(pk__in=[forest["other"].pk, forest["other_child"].pk]).update(
+        tree_id=forest["root"].tree_id
+    )
+    assert trees_repair(tree_ids={forest["root"].tree_id}) == {}
+    assert asked == [1]
+    tree_ids = Comment.objects.filter(parent=None).values_list("tree_id", flat=True)
+    assert len(set(tree_ids)) == 2
+    assert make_comment(forest["article"]).tree_id not in tree_ids
+    assert tree_problems() == {}

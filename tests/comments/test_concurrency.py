@@ -6,12 +6,15 @@ so the locks of comments/locks.py are exercised as under gunicorn.
 
 import json
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from articles.importer import article_parse
+from articles.services import article_import
 from comments.integrity import tree_problems
 from comments.models import Comment
 from tests.factories import make_article, make_comment
@@ -31,10 +34,15 @@ def _post_all(url, payloads, outcomes, errors):
 
 
 def _run(url, payloads_per_thread):
+    return _run_jobs([(url, payloads) for payloads in payloads_per_thread])
+
+
+def _run_jobs(jobs):
+    """Post each (url, payloads) job in a thread of its own; the outcomes and errors."""
     outcomes, errors = [], []
     threads = [
         threading.Thread(target=_post_all, args=(url, payloads, outcomes, errors))
-        for payloads in payloads_per_thread
+        for url, payloads in jobs
     ]
     for thread in threads:
         thread.start()
@@ -94,6 +102,69 @@ def test_postgresql_keeps_every_tree_valid_under_concurrent_posts(settings):
     _hammer(settings, replies=200, reply_threads=20, roots=50, root_threads=10)
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_new_threads_in_many_articles_at_once_get_distinct_trees(settings):
+    """Each new thread takes only its article's lock: the tree ids come from a sequence."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    settings.COMMENT_RATE_LIMIT = "off"
+    articles = [make_article() for _ in range(8)]
+    jobs = [
+        (reverse("comments:post", args=[article.slug]),
+         [_payload(70_000 + a * 100 + i) for i in range(25)])
+        for a, article in enumerate(articles)
+    ]
+    outcomes, errors = _run_jobs(jobs)
+
+    assert errors == []
+    assert outcomes == [302] * 200
+    tree_ids = list(Comment.objects.values_list("tree_id", flat=True))
+    assert len(tree_ids) == 200
+    assert len(set(tree_ids)) == 200
+    assert tree_problems() == {}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_an_import_holding_its_article_does_not_block_threads_elsewhere(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    settings.COMMENT_RATE_LIMIT = "off"
+    other = make_article()
+    parsed = article_parse("Held Story\n\nCITY—Text.\n\n  1. Ann said:\n\n    Hello.\n")
+    held, release = threading.Event(), threading.Event()
+
+    def import_and_hold():
+        try:
+            with transaction.atomic():
+                article_import(parsed=parsed, source_key="held")
+                held.set()
+                # Long past the post's lock timeout: the old forest lock made it wait this out.
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    importer = threading.Thread(target=import_and_hold)
+    importer.start()
+    try:
+        assert held.wait(timeout=10)
+        started = time.monotonic()
+        response = Client().post(reverse("comments:post", args=[other.slug]), _payload(1))
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        importer.join(timeout=30)
+
+    assert response.status_code == 302
+    assert elapsed < 3
+    assert Comment.objects.filter(article=other, parent=None).count() == 1
+    assert Comment.objects.filter(article__source_key="held").count() == 1
+    tree_ids = list(Comment.objects.values_list("tree_id", flat=True))
+    assert len(set(tree_ids)) == 2
+    assert tree_problems() == {}
+
+
 SQLITE_SCRIPT = """
 import json, sys
 from django.core.management import call_command
@@ -102,6 +173,8 @@ from django.test.utils import setup_test_environment
 setup_test_environment()
 from tests.comments import test_concurrency as t
 from tests.factories import make_article, make_comment
+from articles.importer import article_parse
+from articles.services import article_import
 from comments.integrity import tree_problems
 from comments.models import Comment
 

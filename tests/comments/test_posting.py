@@ -1,16 +1,22 @@
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+import comments.views
 from articles.cache import article_page_version
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE
 from comments.integrity import tree_problems
+from comments.locks import lock_article
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
 from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
 from comments.session import OWN_PENDING_KEY
+from newsroom.locking import LockTimeout
 from tests.factories import make_article, make_comment
 
 pytestmark = pytest.mark.django_db
@@ -524,3 +530,72 @@ def test_a_control_character_is_refused_with_a_message_and_nothing_is_stored(cli
     assert "Remove the invisible control character (U+001B)" in html
     assert "Remove the invisible control character (U+0007)" in html
     assert not Comment.objects.exists()
+
+
+# A busy discussion: the article's lock is not granted in time
+
+
+def test_a_lock_timeout_answers_503_keeps_what_was_typed_and_stores_nothing(
+    client, monkeypatch, settings
+):
+    settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 2.5
+    article = make_article()
+    parent = make_comment(article, author_name="Grace")
+
+    def busy(**kwargs):
+        raise LockTimeout("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(comments.views.services, "comment_post", busy)
+    response = client.post(
+        post_url(article), data(parent=parent.pk, body="Typed with care.\nTwo lines.")
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "3"
+    assert "The discussion is busy, please try again in a few seconds" in html
+    assert "Typed with care.\nTwo lines.</textarea>" in html
+    assert 'value="Ada Reader"' in html and 'value="ada@example.com"' in html
+    assert f'name="parent" value="{parent.pk}"' in html
+    assert "In reply to Grace" in html
+    assert Comment.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_post_waiting_past_the_lock_timeout_gets_a_503_within_it(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.5
+    settings.COMMENT_RATE_LIMIT = "off"
+    article = make_article()
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_article():
+        try:
+            with transaction.atomic():
+                lock_article(article.pk)
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_article)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        started = time.monotonic()
+        response = Client().post(post_url(article), data(body="Typed with care."))
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert "The discussion is busy, please try again in a few seconds" in html
+    assert "Typed with care.</textarea>" in html
+    # Half a second of waiting, then the answer; without a timeout it waited for the holder.
+    assert elapsed < 5
+    assert Comment.objects.count() == 0
