@@ -222,6 +222,8 @@ LOGGING = {
 }
 
 # Comments.
+# Addresses written as www.example.org link to https://, as Django 2028 will do by default.
+URLIZE_ASSUME_HTTPS = True
 COMMENTS_MAX_DEPTH = env_int("COMMENTS_MAX_DEPTH", 8)
 # Discussions close this many days after publication; unset keeps them open.
 COMMENTS_CLOSE_AFTER_DAYS = (
