@@ -1,4 +1,5 @@
-"""Writes of articles: storing one parsed article file and its discussion."""
+"""Writes of articles: storing one parsed article file and its discussion, and opening or
+closing discussions."""
 
 import re
 from collections import defaultdict
@@ -6,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.cache import article_page_changed
@@ -318,3 +320,17 @@ def _tree_fields_compute(
                     moved += 1
                 dirty[node.pk] = node
     return moved
+
+
+@transaction.atomic
+def discussions_set_open(*, articles: QuerySet[Article], is_open: bool) -> list[Article]:
+    """Open or close the discussion of `articles`; returns the articles that changed."""
+    changing = Article.objects.filter(pk__in=articles.order_by().values("pk")).exclude(
+        comments_open=is_open
+    )
+    changed = list(changing.order_by("pk"))
+    if changed:
+        changing.update(comments_open=is_open, updated=timezone.now())
+        for article in changed:
+            article_page_changed(article.pk)
+    return changed

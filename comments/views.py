@@ -3,10 +3,10 @@ import math
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from articles.models import Article
 from comments import services
 from comments.forms import (
     AUTHOR_COOKIE,
@@ -17,7 +17,7 @@ from comments.forms import (
     ReportForm,
 )
 from comments.locks import lock_timeout_seconds
-from comments.models import Comment
+from comments.models import Comment, commented_model
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
 from newsroom.locking import LockTimeout
@@ -31,15 +31,15 @@ def _client_ip(request) -> str | None:
         return None
 
 
-def _article(slug: str) -> Article:
-    return get_object_or_404(Article.objects.published(), slug=slug)
+def _article(slug: str) -> Model:
+    return get_object_or_404(commented_model().objects.published(), slug=slug)
 
 
-def _closed(request, article: Article):
+def _closed(request, article: Model):
     return render(request, "comments/closed.html", {"article": article}, status=403)
 
 
-def _replied_to(article: Article, form: CommentForm) -> Comment | None:
+def _replied_to(article: Model, form: CommentForm) -> Comment | None:
     """The visible comment the form replies to, if any, to show above the form again."""
     parent_id = form.cleaned_data.get("parent")
     if parent_id is None:
@@ -47,7 +47,7 @@ def _replied_to(article: Article, form: CommentForm) -> Comment | None:
     return Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
 
 
-def _form_page(request, article: Article, form: CommentForm):
+def _form_page(request, article: Model, form: CommentForm):
     """The form again, with its messages and everything typed, and the comment replied to."""
     return render(
         request,
@@ -57,7 +57,7 @@ def _form_page(request, article: Article, form: CommentForm):
     )
 
 
-def _too_many(request, article: Article, retry_after: int, *, what: str):
+def _too_many(request, article: Model, retry_after: int, *, what: str):
     response = render(
         request,
         "429.html",
@@ -68,7 +68,7 @@ def _too_many(request, article: Article, retry_after: int, *, what: str):
     return response
 
 
-def _busy(request, article: Article, form: CommentForm):
+def _busy(request, article: Model, form: CommentForm):
     """The discussion's lock stayed taken too long: nothing was stored, the form is kept."""
     retry_after = math.ceil(lock_timeout_seconds())
     context = {

@@ -37,6 +37,17 @@ def env_int(name: str, default: int) -> int | str:
         return value
 
 
+def env_float(name: str, default: float) -> float | str:
+    """The variable as a number of seconds; anything else is kept as written for the checks."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -82,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "newsroom.middleware.AdminContentSecurityPolicyMiddleware",
+    "newsroom.middleware.LockTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -225,6 +237,8 @@ LOGGING = {
 # Addresses written as www.example.org link to https://, as Django 2028 will do by default.
 URLIZE_ASSUME_HTTPS = True
 COMMENTS_MAX_DEPTH = env_int("COMMENTS_MAX_DEPTH", 8)
+# How long a comment write or an import waits for its article's lock before a "busy" answer.
+COMMENTS_LOCK_TIMEOUT_SECONDS = env_float("COMMENTS_LOCK_TIMEOUT_SECONDS", 5)
 # Discussions close this many days after publication; unset keeps them open.
 COMMENTS_CLOSE_AFTER_DAYS = (
     env_int("COMMENTS_CLOSE_AFTER_DAYS", 0) if os.environ.get("COMMENTS_CLOSE_AFTER_DAYS") else None

@@ -680,3 +680,47 @@ def test_the_queue_filtered_by_article(mod_client):
 
     assert response.status_code == 200
     assert [c.pk for c in response.context["cl"].result_list] == [waiting.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_waiting_past_the_lock_timeout_answers_503_and_changes_nothing(
+    mod_client, settings
+):
+    import threading
+
+    from django.db import transaction
+
+    from comments.locks import lock_article
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.3
+    article = make_article()
+    comment = make_comment(article, status=Comment.Status.PENDING)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_article():
+        try:
+            with transaction.atomic():
+                lock_article(article.pk)
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_article)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        response = mod_client.post(
+            CHANGELIST, {"action": "approve_comments", "_selected_action": [comment.pk]}
+        )
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "Busy for a moment, please try again" in response.content.decode()
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.PENDING

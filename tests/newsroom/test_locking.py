@@ -101,3 +101,23 @@ def test_a_postgresql_lock_wait_ends_in_lock_timeout_within_the_timeout():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def test_a_lock_timeout_anywhere_answers_a_retryable_503(rf, tmp_path):
+    from newsroom.middleware import LockTimeoutMiddleware
+
+    busy = sqlite_busy_error(tmp_path)
+    middleware = LockTimeoutMiddleware(lambda request: None)
+    for error in (LockTimeout("waited"), OperationalError(str(busy))):
+        if isinstance(error, OperationalError):
+            error.__cause__ = busy
+        response = middleware.process_exception(rf.post("/admin/"), error)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "5"
+        assert "Busy for a moment, please try again" in response.content.decode()
+        assert "nothing was changed" in response.content.decode()
+    # Any other error is left to Django's own handling.
+    other = OperationalError("no such table: missing")
+    other.__cause__ = sqlite3.OperationalError("no such table: missing")
+    assert middleware.process_exception(rf.post("/admin/"), other) is None
+    assert middleware.process_exception(rf.post("/admin/"), ValueError("x")) is None
