@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.cache import article_page_version
-from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE, REMEMBER_SALT
 from comments.integrity import tree_problems
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
 from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
@@ -453,7 +454,9 @@ def test_remember_sets_signed_cookies_and_prefills_the_next_form(client):
 
     cookie = response.cookies[AUTHOR_COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"] > 3e7
-    assert "Ada Reader" in cookie.value and cookie.value != "Ada Reader"
+    # Signed, and in ASCII whatever the name (django.core.signing).
+    assert cookie.value.isascii() and "Ada Reader" not in cookie.value
+    assert signing.loads(cookie.value, salt=REMEMBER_SALT) == "Ada Reader"
     form = client.get(reply_url(parent)).context["form"]
     assert form["name"].value() == "Ada Reader"
     assert form["email"].value() == "ada@example.com"
