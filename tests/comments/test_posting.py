@@ -1,3 +1,7 @@
+import http.cookiejar
+import re
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -515,3 +519,55 @@ def test_the_reply_page_needs_the_comments_own_article(client):
 
     url = reverse("comments:reply", args=[other.slug, comment.pk])
     assert client.get(url).status_code == 404
+
+
+# Remembered names and emails in any script
+
+UNICODE_AUTHORS = [
+    ("Անի Հակոբյան", "ani@example.am"),
+    ("Анна Петрова", "anna@example.ru"),
+    ("王小明", "xiaoming@example.cn"),
+    ("Ada 🌷🚀", "ada@example.com"),
+    ("Ada Reader", "ada@пример.рф"),
+]
+
+
+@pytest.mark.parametrize(("name", "email"), UNICODE_AUTHORS)
+def test_a_remembered_name_or_email_in_any_script_round_trips(client, name, email):
+    article = make_article()
+
+    response = client.post(post_url(article), data(name=name, email=email, remember="on"))
+
+    assert response.status_code == 302
+    for cookie in (AUTHOR_COOKIE, EMAIL_COOKIE):
+        assert response.cookies[cookie].OutputString().isascii()
+    page = client.get(response["Location"], follow=True).content.decode()
+    assert "Thank you, your comment is published." in page
+    assert f'value="{name}"' in page and f'value="{email}"' in page
+    assert Comment.objects.filter(author_name=name, author_email=email).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("name", "email"), UNICODE_AUTHORS)
+def test_a_real_wsgi_server_accepts_the_remembered_name_and_confirms_once(
+    live_server, name, email
+):
+    article = make_article()
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    url = f"{live_server.url}{article.get_absolute_url()}"
+    with browser.open(url) as response:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode())
+    form = urllib.parse.urlencode(
+        data(name=name, email=email, remember="on", csrfmiddlewaretoken=token[1])
+    ).encode()
+
+    # The post answers with a redirect carrying the cookies, which the opener follows.
+    with browser.open(f"{live_server.url}{post_url(article)}", data=form) as response:
+        assert response.status == 200
+        page = response.read().decode()
+
+    assert "Thank you, your comment is published." in page
+    assert f'value="{name}"' in page
+    assert Comment.objects.filter(author_name=name, author_email=email).count() == 1
