@@ -143,14 +143,51 @@ class LocalPages:
 local_pages = LocalPages()
 
 
-def _versioned_key(kind: str, article_id: int, slug: str, variant: Variant) -> str | None:
-    """The cache key of a copy under the current versions; None when the cache is away."""
-    try:
-        epoch, version = article_page_versions(article_id)
-    except CACHE_ERRORS as error:
-        logger.warning("page cache unavailable, page built anew: %s", error)
-        return None
-    return f"article-{kind}:{article_id}:{epoch}.{version}:{slug}:{variant.key()}"
+class ArticleCopies:
+    """The cached copies of one article's pages under the versions read for this request."""
+
+    def __init__(self, article_id: int, slug: str, versions: tuple[int, int]):
+        self.article_id = article_id
+        self.slug = slug
+        self.versions = versions
+
+    @classmethod
+    def current(cls, slug: str, article_id_for) -> "ArticleCopies | None":
+        """The copies of the article a slug shows; None when there is none or the cache is
+        away (the page is then built anew)."""
+        if not settings.ARTICLE_PAGE_CACHE_SECONDS:
+            return None
+        article_id = local_pages.article_id(slug, article_id_for)
+        if article_id is None:
+            return None
+        try:
+            return cls(article_id, slug, article_page_versions(article_id))
+        except CACHE_ERRORS as error:
+            logger.warning("page cache unavailable, page built anew: %s", error)
+            return None
+
+    def key(self, kind: str, variant: Variant | None = None) -> str:
+        epoch, version = self.versions
+        part = f":{variant.key()}" if variant else ""
+        return f"article-{kind}:{self.article_id}:{epoch}.{version}:{self.slug}{part}"
+
+    def get(self, key: str):
+        try:
+            return local_pages.get(key)
+        except CACHE_ERRORS as error:
+            logger.warning("page cache unavailable, copy built anew: %s", error)
+            return None
+
+    def article(self, build):
+        """The article as the page shows it (its comment count included), from the cache, else
+        `build()`. A copy is kept only when it is this very article."""
+        key = self.key("article")
+        article = self.get(key)
+        if article is None:
+            article = build()
+            if article.pk == self.article_id:
+                local_pages.put(key, article)
+        return article
 
 
 @dataclass(frozen=True)
@@ -159,21 +196,14 @@ class Discussion:
     page_number: int
 
 
-def article_discussion(request, article) -> Discussion:
+def article_discussion(request, article, copies: ArticleCopies | None) -> Discussion:
     """The HTML of the discussion page the request asks for (its threads, order and page
     links), from the cache when it may be; `page_number` is the page shown, which differs
     from the one asked for when that does not exist."""
-    variant = page_variant(request) if settings.ARTICLE_PAGE_CACHE_SECONDS else None
-    key = variant and _versioned_key("discussion", article.pk, article.slug, variant)
-    if key:
-        try:
-            stored = local_pages.get(key)
-        except CACHE_ERRORS as error:
-            logger.warning("page cache unavailable, discussion built anew: %s", error)
-            key = None
-        else:
-            if stored is not None:
-                return Discussion(mark_safe(stored), variant.page)  # noqa: S308 (built below)
+    variant = page_variant(request) if copies and copies.article_id == article.pk else None
+    key = variant and copies.key("discussion", variant)
+    if key and (stored := copies.get(key)) is not None:
+        return Discussion(mark_safe(stored), variant.page)  # noqa: S308 (built below)
     discussion = discussion_page(
         article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
     )
@@ -222,15 +252,11 @@ def cached_article_page(article_id_for):
                 or not is_plain_reader(request)
             ):
                 return _private(view(request, *args, slug=slug, **kwargs))
-            article_id = local_pages.article_id(slug, article_id_for)
-            key = article_id and _versioned_key("page", article_id, slug, variant)
-            if not key:
+            copies = ArticleCopies.current(slug, article_id_for)
+            if copies is None:
                 return _private(view(request, *args, slug=slug, **kwargs))
-            try:
-                stored = local_pages.get(key)
-            except CACHE_ERRORS as error:
-                logger.warning("page cache unavailable, page built anew: %s", error)
-                return _private(view(request, *args, slug=slug, **kwargs))
+            key = copies.key("page", variant)
+            stored = copies.get(key)
             if stored is None:
                 response = view(request, *args, slug=slug, **kwargs)
                 if hasattr(response, "render"):
@@ -238,7 +264,7 @@ def cached_article_page(article_id_for):
                 shown = getattr(response, "context_data", None) or {}
                 if (
                     response.status_code != 200
-                    or getattr(shown.get("object"), "pk", None) != article_id
+                    or getattr(shown.get("object"), "pk", None) != copies.article_id
                 ):
                     return _private(response)
                 content = CSRF_FIELD_RE.sub(CSRF_PLACEHOLDER, response.content, count=1)

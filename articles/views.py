@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
-from articles.page_cache import article_discussion, cached_article_page
+from articles.page_cache import ArticleCopies, article_discussion, cached_article_page
 from comments.models import Comment
 from comments.tree import SORTS, own_pending_ids, thread_page_number
 
@@ -30,8 +30,9 @@ class ArticleDetailView(DetailView):
         return Article.objects.published().with_comment_counts()
 
     def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        self.discussion = article_discussion(request, self.object)
+        copies = ArticleCopies.current(self.kwargs["slug"], published_article_id)
+        self.object = copies.article(self.get_object) if copies else self.get_object()
+        self.discussion = article_discussion(request, self.object, copies)
         canonical = _canonical_query(request, self.discussion.page_number)
         if canonical is not None:
             return redirect(f"{request.path}{canonical}")
