@@ -202,8 +202,14 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
     from the one asked for when that does not exist."""
     variant = page_variant(request) if copies and copies.article_id == article.pk else None
     key = variant and copies.key("discussion", variant)
-    if key and (stored := copies.get(key)) is not None:
-        return Discussion(mark_safe(stored), variant.page)  # noqa: S308 (built below)
+    if key:
+        if (stored := copies.get(key)) is not None:
+            return Discussion(mark_safe(stored), variant.page)  # noqa: S308 (built below)
+        # A page number past the end is answered without building anything: the view sends
+        # the reader to the last page.
+        pages = copies.get(copies.key("pages"))
+        if pages is not None and variant.page > pages:
+            return Discussion(mark_safe(""), pages)
     discussion = discussion_page(
         article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
     )
@@ -212,6 +218,7 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
     )
     if key and discussion.page.number == variant.page:
         local_pages.put(key, str(html))
+        local_pages.put(copies.key("pages"), discussion.page.paginator.num_pages)
     return Discussion(html, discussion.page.number)
 
 
