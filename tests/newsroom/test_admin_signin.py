@@ -110,8 +110,11 @@ def test_concurrent_wrong_guesses_get_at_most_the_limit_of_password_checks(setti
         thread.start()
     for thread in threads:
         thread.join()
-    assert SlowWrongPasswords.checks == 5
-    assert sorted(codes) == ["invalid_login"] * 5 + ["throttled"] * 11
+    # Each guess counts for the address and the user name; one over the limit on either is
+    # refused, so interleaved counts may let fewer than five through, never more.
+    checks = SlowWrongPasswords.checks
+    assert 1 <= checks <= 5
+    assert sorted(codes) == ["invalid_login"] * checks + ["throttled"] * (16 - checks)
 
 
 def test_with_the_counter_store_away_sign_ins_are_still_throttled(
