@@ -4,9 +4,10 @@
    moderation, no message to show, no name or email remembered. It holds nothing personal but
    the CSRF field of the comment form, which the copy keeps as a placeholder and every response
    fills with the reader's own token.
-2. The discussion: one page of threads in one order, which every reader sees alike. Every other
-   reader gets the page template rendered for them around it: the form with their remembered
-   name, their own pending comments, their messages.
+2. The article (with its comment count) and the discussion: one page of threads in one order,
+   which every reader sees alike. Every other reader gets the page template rendered for them
+   around these: the form with their remembered name, their own pending comments, their
+   messages.
 
 Only what exists is stored: a page number beyond the last or a made-up query string is never
 kept, so requests cannot fill the cache. Each process keeps the copies it served for
@@ -41,10 +42,10 @@ logger = logging.getLogger(__name__)
 # holds a raw "<": no comment can contain this and have a reader's token written into it.
 CSRF_PLACEHOLDER = b"<newsroom-csrf-field>"
 CSRF_FIELD_RE = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" value="[^"<>]+">')
-# How long a process serves a copy from its own memory. Every request reads the versions, so
-# this only bounds how long a copy can outlive a change whose bump never reached the cache
-# (from a process that ended before the cache came back); a copy read again from the shared
-# cache after it costs one round trip per page, per process, every few seconds.
+# How long a process serves a copy from its own memory. Every request reads the versions, so no
+# copy is served under an old version; the lifetime keeps a copy from outliving its shared
+# original (expired after ARTICLE_PAGE_CACHE_SECONDS, evicted, flushed) by more than a few
+# seconds, for one fetch from the shared cache per copy, per process, every LOCAL_SECONDS.
 LOCAL_SECONDS = 10
 
 
