@@ -12,9 +12,9 @@ from comments.forms import (
     AUTHOR_COOKIE,
     EMAIL_COOKIE,
     REMEMBER_MAX_AGE,
-    REMEMBER_SALT,
     CommentForm,
     ReportForm,
+    remember_cookie_value,
 )
 from comments.locks import lock_timeout_seconds
 from comments.models import Comment, commented_model
@@ -94,10 +94,9 @@ def _remember_author(response, form: CommentForm) -> None:
             (AUTHOR_COOKIE, form.cleaned_data["name"]),
             (EMAIL_COOKIE, form.cleaned_data["email"]),
         ):
-            response.set_signed_cookie(
+            response.set_cookie(
                 cookie,
-                value,
-                salt=REMEMBER_SALT,
+                remember_cookie_value(value),
                 max_age=REMEMBER_MAX_AGE,
                 secure=settings.SESSION_COOKIE_SECURE,
                 httponly=True,

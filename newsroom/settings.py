@@ -149,21 +149,41 @@ if DATABASE_REPLICA_URL:
     DATABASE_ROUTERS = ["newsroom.db.ReplicaRouter"]
     MIDDLEWARE.append("newsroom.db.ReplicaReadsMiddleware")
 
-# Cache: Redis when REDIS_URL is set, local memory otherwise.
+# Cache: Redis when REDIS_URL is set, local memory otherwise. The default cache holds page
+# copies and may evict them; the rate-limit and sign-in counters have a cache of their own
+# (COUNTERS_REDIS_URL, the same Redis by default), which a flood of pages cannot empty.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "newsroom.redis_cache.PooledRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "newsroom",
-        }
+COUNTERS_REDIS_URL = os.environ.get("COUNTERS_REDIS_URL", "") or REDIS_URL
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "newsroom.redis_cache.PooledRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "newsroom",
     }
-    # Sessions are read from Redis by every gunicorn instance, and kept in the database too, so
-    # a restart of Redis (which keeps nothing on disk) signs no moderator out.
-    SESSION_ENGINE = "newsroom.sessions"
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = {
+    "default": (
+        redis_cache(REDIS_URL)
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+    ),
+    "counters": (
+        redis_cache(COUNTERS_REDIS_URL)
+        if COUNTERS_REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "counters",
+            # Counters are only made by posts and sign-ins, a few hundred bytes each.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+}
+# Sessions live in the database only: a sign-out deletes the row and is final, and a restart
+# or an outage of Redis signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Seconds an article page stays in the cache for anonymous readers; 0 turns the page cache off.
 ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)
