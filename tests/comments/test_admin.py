@@ -16,6 +16,7 @@ from comments.models import BlockedCommenter, Comment, ModerationPolicy, Report
 from comments.moderation import comment_screen
 from comments.services import duplicates_mark
 from tests.factories import make_article, make_comment
+from tests.helpers import held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -687,10 +688,6 @@ def test_the_queue_filtered_by_article(mod_client):
 def test_a_decision_waiting_past_the_lock_timeout_answers_503_and_changes_nothing(
     mod_client, settings
 ):
-    import threading
-
-    from django.db import transaction
-
     from comments.locks import lock_article
 
     if connection.vendor != "postgresql":
@@ -698,27 +695,10 @@ def test_a_decision_waiting_past_the_lock_timeout_answers_503_and_changes_nothin
     settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.3
     article = make_article()
     comment = make_comment(article, status=Comment.Status.PENDING)
-    held, release = threading.Event(), threading.Event()
-
-    def hold_the_article():
-        try:
-            with transaction.atomic():
-                lock_article(article.pk)
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_article)
-    holder.start()
-    try:
-        assert held.wait(timeout=10)
+    with held_elsewhere(lambda: lock_article(article.pk)):
         response = mod_client.post(
             CHANGELIST, {"action": "approve_comments", "_selected_action": [comment.pk]}
         )
-    finally:
-        release.set()
-        holder.join(timeout=30)
 
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

@@ -1,6 +1,5 @@
 import http.cookiejar
 import re
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -8,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,7 @@ from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
 from comments.session import OWN_PENDING_KEY
 from newsroom.locking import LockTimeout
 from tests.factories import make_article, make_comment
+from tests.helpers import held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -576,27 +576,10 @@ def test_a_post_waiting_past_the_lock_timeout_gets_a_503_within_it(settings):
     settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.5
     settings.COMMENT_RATE_LIMIT = "off"
     article = make_article()
-    held, release = threading.Event(), threading.Event()
-
-    def hold_the_article():
-        try:
-            with transaction.atomic():
-                lock_article(article.pk)
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_article)
-    holder.start()
-    try:
-        assert held.wait(timeout=10)
+    with held_elsewhere(lambda: lock_article(article.pk)):
         started = time.monotonic()
         response = Client().post(post_url(article), data(body="Typed with care."))
         elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join(timeout=30)
 
     html = response.content.decode()
     assert response.status_code == 503

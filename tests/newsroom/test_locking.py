@@ -1,13 +1,13 @@
 """newsroom.locking: lock waits that run out of time become one retryable exception."""
 
 import sqlite3
-import threading
 import time
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
 from newsroom.locking import LockTimeout, is_lock_timeout, lock_timeout_set, lock_waits_bounded
+from tests.helpers import held_elsewhere
 
 ADVISORY_KEY = 4_242_001
 
@@ -73,30 +73,17 @@ def test_the_lock_timeout_holds_for_the_transaction_only():
 @pytest.mark.django_db(transaction=True)
 def test_a_postgresql_lock_wait_ends_in_lock_timeout_within_the_timeout():
     _postgresql_only()
-    held, release = threading.Event(), threading.Event()
-
     def hold():
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(timeout=10)
+    with held_elsewhere(hold):
         started = time.monotonic()
         with pytest.raises(LockTimeout), lock_waits_bounded(), transaction.atomic():
             lock_timeout_set(0.2)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
         assert time.monotonic() - started < 5
-    finally:
-        release.set()
-        holder.join(timeout=30)
     # The connection is usable again: the failed transaction was rolled back.
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
