@@ -15,6 +15,7 @@ from articles.models import Article
 from comments.locks import lock_article
 from comments.models import Comment, tree_ids_allocate
 from comments.services import duplicates_mark
+from comments.trees.numbering import forest_number
 from newsroom.locking import lock_waits_bounded
 
 # Article fields a re-import overwrites; the slug, publication date and moderators' settings
@@ -296,25 +297,12 @@ def _tree_fields_compute(
         return ordered
 
     new_tree_ids = iter(tree_ids_allocate(sum(1 for root in roots if root.pk is None)))
+    trees = [(next(new_tree_ids) if root.pk is None else root.tree_id, root) for root in roots]
     moved = 0
-    for root in roots:
-        tree_id = next(new_tree_ids) if root.pk is None else root.tree_id
-        counter = 0
-        # Iterative pre-order walk: ("enter", node, level) then ("leave", node) after its subtree.
-        stack: list[tuple[bool, Comment, int]] = [(True, root, 0)]
-        while stack:
-            entering, node, level = stack.pop()
-            counter += 1
-            if entering:
-                node.tree_id, node.lft, node.level = tree_id, counter, level
-                stack.append((False, node, level))
-                stack.extend((True, child, level + 1) for child in reversed(children(node)))
-                continue
-            node.rght = counter
-            if node.pk is not None and old_tree[id(node)] != (
-                node.tree_id, node.lft, node.rght, node.level
-            ):
-                if node.pk not in dirty:
-                    moved += 1
-                dirty[node.pk] = node
+    for node, position in forest_number(trees, children=children):
+        node.tree_id, node.lft, node.rght, node.level = position
+        if node.pk is not None and old_tree[id(node)] != position:
+            if node.pk not in dirty:
+                moved += 1
+            dirty[node.pk] = node
     return moved
