@@ -36,6 +36,15 @@ def _nodes(tree_ids=None) -> dict[int, list[Node]]:
 
 
 def _tree_problems(nodes: list[Node], tree_of: dict[int, int]) -> list[str]:
+    return [
+        *_whole_tree_problems(nodes),
+        *_nesting_problems(nodes, tree_of),
+        *_size_problems(nodes),
+    ]
+
+
+def _whole_tree_problems(nodes: list[Node]) -> list[str]:
+    """One root, the numbers 1..2n each used once, one article."""
     problems = []
     roots = [node for node in nodes if node.parent_id is None]
     if len(roots) != 1:
@@ -46,50 +55,75 @@ def _tree_problems(nodes: list[Node], tree_of: dict[int, int]) -> list[str]:
     articles = {node.article_id for node in nodes}
     if len(articles) > 1:
         problems.append(f"nodes of several articles ({', '.join(map(str, sorted(articles)))})")
+    return problems
 
+
+def _nesting_problems(nodes: list[Node], tree_of: dict[int, int]) -> list[str]:
+    """Walk the nodes in lft order: each must be nested in its parent's interval."""
+    problems = []
     by_pk = {node.pk: node for node in nodes}
-    open_nodes: list[Node] = []
-    sizes: dict[int, int] = defaultdict(int)
+    open_nodes: list[Node] = []  # the intervals enclosing the current node, outermost first
     for node in nodes:
         if node.lft >= node.rght:
             problems.append(f"comment {node.pk}: lft {node.lft} >= rght {node.rght}")
         while open_nodes and open_nodes[-1].rght < node.lft:
             open_nodes.pop()
+        enclosing = open_nodes[-1] if open_nodes else None
+        problems += _placement_problems(node, enclosing, by_pk, tree_of)
+        open_nodes.append(node)
+    return problems
+
+
+def _placement_problems(
+    node: Node, enclosing: Node | None, by_pk: dict[int, Node], tree_of: dict[int, int]
+) -> list[str]:
+    """What is wrong with where `node` sits, given the interval that encloses it."""
+    if node.parent_id is None:
+        return _root_problems(node, enclosing)
+    if node.parent_id not in by_pk:
+        other = tree_of.get(node.parent_id)
+        where = f"tree {other}" if other is not None else "no tree"
+        return [f"comment {node.pk}: parent {node.parent_id} is in {where}"]
+    problems = []
+    parent = by_pk[node.parent_id]
+    if enclosing is None or enclosing.pk != parent.pk:
+        inside = f"comment {enclosing.pk}" if enclosing else "no comment"
+        problems.append(f"comment {node.pk}: nested in {inside}, but its parent is {parent.pk}")
+    elif node.rght >= parent.rght:
+        problems.append(f"comment {node.pk}: interval ends outside parent {parent.pk}")
+    if node.level != parent.level + 1:
+        problems.append(
+            f"comment {node.pk}: level {node.level}, parent {parent.pk} at level {parent.level}"
+        )
+    return problems
+
+
+def _root_problems(node: Node, enclosing: Node | None) -> list[str]:
+    problems = []
+    if node.level != 0:
+        problems.append(f"comment {node.pk}: root at level {node.level}")
+    if enclosing is not None:
+        problems.append(f"comment {node.pk}: root inside comment {enclosing.pk}")
+    return problems
+
+
+def _size_problems(nodes: list[Node]) -> list[str]:
+    """The first node whose interval does not hold exactly its descendants, if any."""
+    open_nodes: list[Node] = []
+    sizes: dict[int, int] = defaultdict(int)
+    for node in nodes:
+        while open_nodes and open_nodes[-1].rght < node.lft:
+            open_nodes.pop()
         for ancestor in open_nodes:
             sizes[ancestor.pk] += 1
-        enclosing = open_nodes[-1] if open_nodes else None
-        if node.parent_id is None:
-            if node.level != 0:
-                problems.append(f"comment {node.pk}: root at level {node.level}")
-            if enclosing is not None:
-                problems.append(f"comment {node.pk}: root inside comment {enclosing.pk}")
-        elif node.parent_id not in by_pk:
-            other = tree_of.get(node.parent_id)
-            where = f"tree {other}" if other is not None else "no tree"
-            problems.append(f"comment {node.pk}: parent {node.parent_id} is in {where}")
-        else:
-            parent = by_pk[node.parent_id]
-            if enclosing is None or enclosing.pk != parent.pk:
-                inside = f"comment {enclosing.pk}" if enclosing else "no comment"
-                problems.append(
-                    f"comment {node.pk}: nested in {inside}, but its parent is {parent.pk}"
-                )
-            elif node.rght >= parent.rght:
-                problems.append(f"comment {node.pk}: interval ends outside parent {parent.pk}")
-            if node.level != parent.level + 1:
-                problems.append(
-                    f"comment {node.pk}: level {node.level}, parent {parent.pk} "
-                    f"at level {parent.level}"
-                )
         open_nodes.append(node)
     for node in nodes:
         if node.rght - node.lft + 1 != 2 * (sizes[node.pk] + 1):
-            problems.append(
+            return [
                 f"comment {node.pk}: interval {node.lft}..{node.rght} does not fit its "
                 f"{sizes[node.pk]} descendants"
-            )
-            break
-    return problems
+            ]
+    return []
 
 
 def tree_problems(tree_ids=None) -> dict[int, list[str]]:

@@ -65,3 +65,28 @@ def test_new_roots_take_unused_tree_ids_from_the_allocator(forest):
     root = make_comment(forest["article"])
     assert root.tree_id > (max(allocated) if connection.vendor == "postgresql" else top)
     assert tree_problems() == {}
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        (lambda f: {"root": {"level": 2}}, "root at level 2"),
+        (
+            lambda f: {"other": {"tree_id": f["root"].tree_id, "lft": 6, "rght": 7}},
+            "root inside comment",
+        ),
+        (lambda f: {"a1": {"rght": 6}}, "interval ends outside parent"),
+        (lambda f: {"root": {"rght": 9}}, "interval 1..9 does not fit its 3 descendants"),
+    ],
+)
+def test_roots_out_of_place_and_intervals_of_the_wrong_size_are_found(
+    forest, breakage, expected
+):
+    for name, fields in breakage(forest).items():
+        Comment.objects.filter(pk=forest[name].pk).update(**fields)
+
+    broken = tree_problems()
+
+    assert any(expected in problem for problems in broken.values() for problem in problems), (
+        broken
+    )
