@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from articles.importer import article_parse
 from articles.services import article_import
-from comments.integrity import tree_problems
 from comments.models import Comment
+from comments.trees.checks import tree_problems
 from tests.factories import make_article, make_comment
 from tests.helpers import held_elsewhere
 from tests.processes import django_process
@@ -159,7 +159,7 @@ from tests.comments import test_concurrency as t
 from tests.factories import make_article, make_comment
 from articles.importer import article_parse
 from articles.services import article_import
-from comments.integrity import tree_problems
+from comments.trees.checks import tree_problems
 from comments.models import Comment
 
 article = make_article()

@@ -15,11 +15,11 @@ from django.utils import timezone
 import comments.views
 from articles.cache import article_page_version
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE, REMEMBER_SALT
-from comments.integrity import tree_problems
 from comments.locks import lock_article
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
 from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
 from comments.session import OWN_PENDING_KEY
+from comments.trees.checks import tree_problems
 from newsroom.locking import LockTimeout
 from tests.factories import make_article, make_comment
 from tests.helpers import held_elsewhere
