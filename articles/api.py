@@ -43,6 +43,7 @@ def article_list(request):
                 {
                     "slug": article.slug,
                     "title": article.title,
+                    "published_at": article.published_at,
                     "url": request.build_absolute_uri(article.get_absolute_url()),
                     "api_url": request.build_absolute_uri(
                         reverse("articles:api_detail", kwargs={"slug": article.slug})
@@ -70,6 +71,7 @@ def article_detail(request, slug):
         {
             "slug": article.slug,
             "title": article.title,
+            "published_at": article.published_at,
             "url": request.build_absolute_uri(article.get_absolute_url()),
             **{
                 name: getattr(article, name) or None
