@@ -65,7 +65,16 @@ run: seed static
 	@echo "Serving Newsroom on http://$(HOST):$(PORT)/"
 	$(VENV)/bin/gunicorn newsroom.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
-test: install-dev static
+# The checkers the browser tests run (package.json): vnu-jar's install script, which would
+# download a Java runtime, is not run; the tests use the system's java.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else \
+	  echo "npm not found: the HTML and accessibility checks will be skipped (install nodejs and npm)" >&2; \
+	fi
+
+test: install-dev static node_modules/.package-lock.json
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -81,4 +90,4 @@ bench: install-dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from articles.models import Article
 from comments.selectors import comment_tree
+from newsroom.conditional_get import revalidated
 
 ARTICLES_PER_PAGE = 20
 
@@ -26,6 +27,7 @@ def _page_url(request, number: int) -> str:
 
 
 @require_safe
+@revalidated
 def article_list(request):
     paginator = Paginator(Article.objects.listing(request.GET.get("q", "")), ARTICLES_PER_PAGE)
     try:
@@ -43,6 +45,7 @@ def article_list(request):
                 {
                     "slug": article.slug,
                     "title": article.title,
+                    "published_at": article.published_at,
                     "url": request.build_absolute_uri(article.get_absolute_url()),
                     "api_url": request.build_absolute_uri(
                         reverse("articles:api_detail", kwargs={"slug": article.slug})
@@ -56,6 +59,7 @@ def article_list(request):
 
 
 @require_safe
+@revalidated
 def article_detail(request, slug):
     article = Article.objects.published().with_comment_counts().filter(slug=slug).first()
     if article is None:
@@ -70,6 +74,7 @@ def article_detail(request, slug):
         {
             "slug": article.slug,
             "title": article.title,
+            "published_at": article.published_at,
             "url": request.build_absolute_uri(article.get_absolute_url()),
             **{
                 name: getattr(article, name) or None

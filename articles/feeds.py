@@ -4,11 +4,13 @@ from django.contrib.syndication.views import Feed
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Rss201rev2Feed
 
 from articles.models import Article
 from comments.models import Comment
 from comments.text import body_html
+from newsroom.conditional_get import revalidated
 
 FEED_ITEMS = 20
 # What XML 1.0 cannot hold, and Django's feed writer refuses (UnserializableContentError).
@@ -29,9 +31,31 @@ class XmlSafeRssFeed(Rss201rev2Feed):
     def add_item(self, *args, **kwargs):
         super().add_item(*map(_xml_text, args), **{k: _xml_text(v) for k, v in kwargs.items()})
 
+    def latest_post_date(self):
+        """The channel's lastBuildDate. Without a dated item Django's is now, which changes the
+        feed, and its ETag, every second: the feed's `undated_build_date` stands in then."""
+        if self.feed.get("undated_build_date") and not any(
+            item["pubdate"] or item["updateddate"] for item in self.items
+        ):
+            return self.feed["undated_build_date"]
+        return super().latest_post_date()
 
-class LatestArticlesFeed(Feed):
+
+class RevalidatedFeed(Feed):
+    """A feed that feed readers poll cheaply: validators, and 304 when nothing changed.
+
+    It replaces the Last-Modified date Django's feeds take from the newest item, which stays
+    put when an item is removed.
+    """
+
     feed_type = XmlSafeRssFeed
+
+    @method_decorator(revalidated)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
+
+
+class LatestArticlesFeed(RevalidatedFeed):
     title = "Newsroom: latest articles"
     description = "The newest articles of the paper."
 
@@ -55,14 +79,16 @@ class LatestArticlesFeed(Feed):
         return item.byline or None
 
 
-class ArticleCommentsFeed(Feed):
+class ArticleCommentsFeed(RevalidatedFeed):
     """The latest published comments of one article; imported comments carry no date and
     come after dated ones, newest import first."""
 
-    feed_type = XmlSafeRssFeed
-
     def get_object(self, request, slug):
         return get_object_or_404(Article.objects.published(), slug=slug)
+
+    def feed_extra_kwargs(self, obj):
+        # Imported comments carry no date.
+        return {"undated_build_date": obj.published_at}
 
     def title(self, obj):
         return f"Comments on {obj.title}"

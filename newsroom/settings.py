@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "newsroom.middleware.ForwardedForMiddleware",
     "newsroom.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves its own compressed copies of the static files; above
+    # everything that writes a body. BREACH: README, "Compression".
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

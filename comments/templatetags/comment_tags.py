@@ -1,4 +1,5 @@
 from django import template
+from django.template.defaultfilters import pluralize
 
 from comments.forms import CommentForm
 from comments.rendering import created_html, discussion_html
@@ -42,3 +43,17 @@ def comment_body(text: str):
 def comment_date(created):
     """A comment's date as a <time> element, as the discussion shows it."""
     return created_html(created)
+
+
+@register.filter
+def approximate_wait(seconds: int) -> str:
+    """A wait as a reader reads it: "about 6 minutes" for 356 seconds, "about 40 seconds"."""
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 55:
+        return f"about {int(seconds / 10 + 0.5) * 10} seconds"
+    minutes = max(1, int(seconds / 60 + 0.5))
+    if minutes < 60:
+        return f"about {minutes} minute{pluralize(minutes)}"
+    hours = int(seconds / 3600 + 0.5)
+    return f"about {hours} hour{pluralize(hours)}"

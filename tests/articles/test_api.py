@@ -25,7 +25,9 @@ def get(client, url, **query):
 
 class TestArticleList:
     def test_shape(self, client):
-        article = make_article(title="Arms talks")
+        article = make_article(
+            title="Arms talks", published_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+        )
         make_comment(article)
         make_comment(article, status=Comment.Status.SPAM)
         response, data = get(client, "/api/articles/")
@@ -38,6 +40,7 @@ class TestArticleList:
                 {
                     "slug": article.slug,
                     "title": "Arms talks",
+                    "published_at": "2026-01-02T03:04:05.678Z",
                     "url": f"{BASE}/articles/{article.slug}/",
                     "api_url": f"{BASE}/api/articles/{article.slug}/",
                     "comment_count": 1,
@@ -95,6 +98,7 @@ class TestArticleDetail:
         assert list(data) == [
             "slug",
             "title",
+            "published_at",
             "url",
             "publication",
             "volume",
@@ -111,6 +115,9 @@ class TestArticleDetail:
         ]
         assert data["slug"] == article.slug
         assert data["url"] == f"{BASE}/articles/{article.slug}/"
+        assert datetime.fromisoformat(data["published_at"]) == article.published_at.replace(
+            microsecond=article.published_at.microsecond // 1000 * 1000
+        )
         assert data["agency"] == "TASS News"
         assert data["comments_open"] is True
         assert data["comment_count"] == 7

@@ -51,6 +51,12 @@ def test_article_item_describes_the_first_paragraph_escaped(client):
     assert entry.findtext("description") == "<p>&lt;b&gt;bold&lt;/b&gt; claim</p>"
 
 
+def test_article_items_carry_the_publication_date(client):
+    make_article(published_at=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC))
+    _, (entry,) = items(client, "/feeds/articles/")
+    assert entry.findtext("pubDate") == "Wed, 04 Mar 2026 05:06:07 +0000"
+
+
 def test_latest_comments_of_an_article(client):
     article = make_article(title="Talks")
     other = make_article()

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from comments.models import Comment
 from comments.ratelimit import posting_throttle
+from comments.templatetags.comment_tags import approximate_wait
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,22 @@ def test_the_sixth_post_in_a_minute_is_refused_with_429(client, settings):
     assert 1 <= int(response["Retry-After"]) <= 60
     html = response.content.decode()
     assert "Please wait a moment" in html
-    assert f"{response['Retry-After']} second" in html
+    wait = approximate_wait(int(response["Retry-After"]))
+    assert f"You can post again in {wait}." in html
+
+
+def test_a_long_wait_is_said_in_minutes(client, settings, monkeypatch):
+    settings.COMMENT_RATE_LIMIT = "1/360"
+    monkeypatch.setattr("newsroom.ratelimit.time.time", lambda: 360 * 5_000_000 + 4.5)
+    article = make_article()
+    url = reverse("comments:post", args=[article.slug])
+    client.post(url, data(1))
+    response = client.post(url, data(2))
+    assert response.status_code == 429
+    assert response["Retry-After"] == "356"
+    html = response.content.decode()
+    assert "You can post again in about 6 minutes." in html
+    assert "second" not in html
 
 
 def test_the_limit_is_per_email_across_addresses(client, settings):

@@ -1,0 +1,202 @@
+"""The reader pages pass the standard checkers: the Nu HTML checker (npm's vnu-jar, on a Java
+runtime) reports no error, and axe-core (npm's axe-core, run in Chromium) finds no
+accessibility violation, on a desktop screen, a phone and in dark mode.
+
+`make test` installs the npm packages (package.json). Each page of PAGES is reached as a reader
+reaches it; a new page is one more function there.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from articles.models import Article
+from comments.models import Comment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "fixtures" / "seeds"
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True},
+    "dark": {"viewport": {"width": 1280, "height": 900}, "color_scheme": "dark"},
+}
+
+
+def required(present: bool, message: str) -> None:
+    """Skip without the tool, except in CI (NEWSROOM_E2E_REQUIRED=1), where it is a failure."""
+    if present:
+        return
+    if os.environ.get("NEWSROOM_E2E_REQUIRED") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def seeded(settings):
+    # Comments may be posted once an hour, so the 429 page is one post away.
+    settings.COMMENT_RATE_LIMIT = "1/3600"
+    call_command("import_articles", str(SEEDS), stdout=StringIO())
+    reply = Comment.objects.filter(level=1).select_related("parent", "article").first()
+    return reply.article, reply.parent
+
+
+def home(page, base, article, comment):
+    return page.goto(base)
+
+
+def article_page(page, base, article, comment):
+    return page.goto(base + article.get_absolute_url())
+
+
+def reply_page(page, base, article, comment):
+    return page.goto(f"{base}{article.get_absolute_url()}comments/{comment.pk}/reply/")
+
+
+def form_error(page, base, article, comment):
+    page.goto(base + article.get_absolute_url())
+    form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Name").fill("Anahit")
+    form.get_by_role("textbox", name="Email").fill("anahit@example.com")
+    form.get_by_role("textbox", name="Comment").fill("   ")
+    with page.expect_navigation() as navigation:
+        form.get_by_role("button", name="Post comment").click()
+    assert navigation.value.status == 400
+    return navigation.value
+
+
+def too_many(page, base, article, comment):
+    for attempt in range(2):
+        page.goto(base + article.get_absolute_url())
+        form = page.locator("#comments form.comment-form").first
+        form.get_by_role("textbox", name="Name").fill("Anahit")
+        form.get_by_role("textbox", name="Email").fill("anahit@example.com")
+        form.get_by_role("textbox", name="Comment").fill(f"Attempt {attempt} at a word.")
+        with page.expect_navigation() as navigation:
+            form.get_by_role("button", name="Post comment").click()
+        if navigation.value.status == 429:
+            return navigation.value
+    pytest.fail("a second post within the hour was not refused with 429")
+
+
+# The account pages join this list once they exist.
+PAGES: dict[str, Callable] = {
+    "home": home,
+    "article": article_page,
+    "reply": reply_page,
+    "form error": form_error,
+    "429": too_many,
+}
+
+
+def visit_all(context, base: str, article: Article, comment: Comment):
+    """Each page of PAGES as its browser tab left it, with the answer's own HTML."""
+    page = context.new_page()
+    for name, visit in PAGES.items():
+        response = visit(page, base, article, comment)
+        assert response is not None and response.ok or response.status in (400, 429), name
+        yield name, page, response.text()
+    page.close()
+
+
+def test_the_nu_html_checker_finds_no_error(browser, live_server, seeded, tmp_path):
+    required(VNU_JAR.exists(), f"{VNU_JAR} missing: run `npm ci` (make test does)")
+    java = shutil.which("java")
+    required(java is not None, "java missing: install a Java runtime (default-jre-headless)")
+    context = browser.new_context(**SCREENS["desktop"])
+    pages = {name: html for name, _, html in visit_all(context, live_server.url, *seeded)}
+    context.close()
+    errors, warnings = nu_html_check(java, pages, tmp_path)
+    if warnings:
+        print("Nu HTML checker warnings:", *warnings, sep="\n  ")
+    assert not errors, "\n".join(errors)
+
+
+def test_the_nu_html_checker_sees_an_error(tmp_path):
+    java = shutil.which("java")
+    required(VNU_JAR.exists() and java is not None, "vnu.jar or java missing")
+    # The error the pages once had: a `datetime` with microseconds.
+    page = '<!doctype html><html lang="en"><title>t</title><time datetime="{}">x</time></html>'
+    errors, _ = nu_html_check(
+        java, {"bad time": page.format("2026-12-01T20:17:00.123456+00:00")}, tmp_path
+    )
+    assert len(errors) == 1 and errors[0].startswith("bad time:1: Bad value")
+
+
+def nu_html_check(java: str, pages: dict[str, str], folder: Path) -> tuple[list, list]:
+    """The checker's errors and warnings on `pages` (name to HTML), each as "name:line: text"."""
+    files = {}
+    for name, html in pages.items():
+        files[name] = folder / f"{name.replace(' ', '-')}.html"
+        files[name].write_text(html, encoding="utf-8")
+    result = subprocess.run(
+        [java, "-jar", str(VNU_JAR), "--format", "json", "--stdout", *map(str, files.values())],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    names = {path.resolve().as_uri(): name for name, path in files.items()}
+
+    def line(message):
+        url = message.get("url", "").replace("file:/", "file:///", 1)
+        return f"{names.get(url, url)}:{message.get('lastLine')}: {message['message']}"
+
+    messages = json.loads(result.stdout)["messages"]
+    errors = [line(m) for m in messages if m["type"] != "info"]
+    assert bool(errors) == (result.returncode != 0), result.stderr
+    return errors, [line(m) for m in messages if m["type"] == "info"]
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_axe_finds_no_violation(browser, live_server, seeded, screen):
+    required(AXE_JS.exists(), f"{AXE_JS} missing: run `npm ci` (make test does)")
+    # The site's CSP admits no inline script, and axe is injected as one.
+    context = browser.new_context(**SCREENS[screen], bypass_csp=True, reduced_motion="reduce")
+    found = []
+    for name, page, _ in visit_all(context, live_server.url, *seeded):
+        page.add_script_tag(path=str(AXE_JS))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        for violation in result["violations"]:
+            targets = [" ".join(node["target"]) for node in violation["nodes"]][:5]
+            found.append(f"{name}: {violation['id']} ({violation['impact']}): {targets}")
+    context.close()
+    assert not found, "\n".join(found)
+
+
+def test_the_schema_org_data_block_passes_the_content_security_policy(
+    browser, live_server, seeded
+):
+    article, _ = seeded
+    context = browser.new_context()
+    page = context.new_page()
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " event => window.cspViolations.push(event.violatedDirective));"
+    )
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.goto(live_server.url + article.get_absolute_url())
+    record = json.loads(page.locator('script[type="application/ld+json"]').text_content())
+    assert record["@type"] == "NewsArticle" and record["comment"]
+    assert page.evaluate("window.cspViolations") == []
+    assert refused == []
+    # The listener hears a violation when there is one: an inline script the policy refuses.
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = '1';"
+        " document.body.append(s); }"
+    )
+    page.wait_for_function("window.cspViolations.length > 0")
+    assert page.evaluate("window.cspViolations")[0].startswith("script-src")
+    context.close()
