@@ -31,6 +31,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from articles import structured_data
 from articles.cache import article_page_versions
 from comments.forms import CommentForm
 from comments.selectors import SORTS, discussion_page
@@ -195,23 +196,27 @@ class ArticleCopies:
 @dataclass(frozen=True)
 class Discussion:
     html: SafeString
+    # The schema.org NewsArticle of the page, with the comments this page shows (JSON-LD).
+    json_ld: SafeString
     page_number: int
 
 
 def article_discussion(request, article, copies: ArticleCopies | None) -> Discussion:
     """The HTML of the discussion page the request asks for (its threads, order and page
-    links), from the cache when it may be; `page_number` is the page shown, which differs
-    from the one asked for when that does not exist."""
+    links) and its schema.org record, from the cache when it may be; `page_number` is the page
+    shown, which differs from the one asked for when that does not exist."""
     variant = page_variant(request) if copies and copies.article_id == article.pk else None
     key = variant and copies.key("discussion", variant)
     if key:
         if (stored := copies.get(key)) is not None:
-            return Discussion(mark_safe(stored), variant.page)  # noqa: S308 (built below)
+            html, json_ld = stored
+            # Both were built below, escaped.
+            return Discussion(mark_safe(html), mark_safe(json_ld), variant.page)  # noqa: S308
         # A page number past the end is answered without building anything: the view sends
         # the reader to the last page.
         pages = copies.get(copies.key("pages"))
         if pages is not None and variant.page > pages:
-            return Discussion(mark_safe(""), pages)
+            return Discussion(mark_safe(""), mark_safe(""), pages)
     discussion = discussion_page(
         article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
     )
@@ -220,10 +225,15 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
         {"discussion": discussion, "article": article},
         request=request,
     )
+    json_ld = structured_data.json_ld(
+        structured_data.news_article(
+            article, discussion.items, absolute_url=request.build_absolute_uri
+        )
+    )
     if key and discussion.page.number == variant.page:
-        local_pages.put(key, str(html))
+        local_pages.put(key, (str(html), str(json_ld)))
         local_pages.put(copies.key("pages"), discussion.page.paginator.num_pages)
-    return Discussion(html, discussion.page.number)
+    return Discussion(html, json_ld, discussion.page.number)
 
 
 def _page_asked(request) -> str | None:

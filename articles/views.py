@@ -43,6 +43,7 @@ class ArticleDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["discussion_html"] = self.discussion.html
+        context["discussion_json_ld"] = self.discussion.json_ld
         own_pending = own_pending_ids(self.request.session)
         context["own_pending"] = (
             Comment.objects.for_article(self.object)
