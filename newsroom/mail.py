@@ -8,6 +8,7 @@ a failed attempt is tried again after each of settings.EMAIL_RETRY_DELAYS, then 
 
 import hashlib
 import logging
+import os
 import re
 from datetime import timedelta
 from functools import partial
@@ -30,6 +31,17 @@ class MailNotSent(Exception):
 def absolute_url(path: str) -> str:
     """The address of `path` (as `reverse()` gives it) on the site, for links in mail."""
     return urljoin(settings.SITE_URL + "/", path.lstrip("/"))
+
+
+def mail_destination() -> str:
+    """Where the default mailer sends mail, in the words `make run` prints."""
+    options = settings.MAILERS["default"].get("OPTIONS", {})
+    if "host" in options:
+        return f"Mail goes out through SMTP at {options['host']}:{options['port']}"
+    if "file_path" in options:
+        path = os.path.relpath(options["file_path"], settings.BASE_DIR)
+        return f"Mail is written to {path}/ (set EMAIL_HOST to send it)"
+    return f"Mail goes to {settings.MAILERS['default']['BACKEND']}"
 
 
 def recipient_redacted(address: str) -> str:
