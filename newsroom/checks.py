@@ -32,6 +32,15 @@ RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
 TAG = "newsroom_settings"
 
 
+def _whole_number(value, minimum: int, maximum: int | None = None) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= minimum
+        and (maximum is None or value <= maximum)
+    )
+
+
 @register(TAG)
 def check_whole_numbers(app_configs, **kwargs):
     errors = []
@@ -40,7 +49,7 @@ def check_whole_numbers(app_configs, **kwargs):
         # COMMENTS_CLOSE_AFTER_DAYS is None when unset: discussions stay open.
         if value is None and setting == "COMMENTS_CLOSE_AFTER_DAYS":
             continue
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        if _whole_number(value, minimum):
             continue
         errors.append(
             Error(
@@ -78,15 +87,6 @@ def check_rates(app_configs, **kwargs):
         except ImproperlyConfigured as exc:
             errors.append(Error(str(exc), id="newsroom.E002"))
     return errors
-
-
-def _whole_number(value, minimum: int, maximum: int | None = None) -> bool:
-    return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and value >= minimum
-        and (maximum is None or value <= maximum)
-    )
 
 
 @register(TAG)
