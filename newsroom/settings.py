@@ -224,14 +224,16 @@ else:
             "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
         }
     }
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Newsroom <newsroom@localhost>")
+DEFAULT_FROM_EMAIL = (
+    os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "Newsroom <newsroom@localhost>"
+)
 # Seconds between the attempts to send a mail that failed; after the last, it is logged as lost.
 EMAIL_RETRY_DELAYS = [
     int(delay) if delay.isdigit() else delay
-    for delay in env_list("EMAIL_RETRY_DELAYS", "60,300,1800")
+    for delay in env_list("EMAIL_RETRY_DELAYS") or ["60", "300", "1800"]
 ]
 # Where the site is seen from outside: links in mail are absolute, on this address.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+SITE_URL = (os.environ.get("SITE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

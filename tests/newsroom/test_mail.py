@@ -164,6 +164,40 @@ def test_email_variables_configure_the_smtp_mailer():
     assert site == "https://news.example.org"
 
 
+def test_empty_mail_variables_keep_their_defaults():
+    # docker-compose.yml passes every variable on, empty when the operator did not set it.
+    result = django_process(
+        {
+            **SECRET,
+            **dict.fromkeys(
+                ["EMAIL_HOST", "EMAIL_PORT", "EMAIL_TIMEOUT", "EMAIL_RETRY_DELAYS",
+                 "DEFAULT_FROM_EMAIL", "SITE_URL"],
+                "",
+            ),
+        },
+        """
+        from django.conf import settings as s
+        from newsroom.mail import mail_destination
+        print(mail_destination())
+        print(s.EMAIL_RETRY_DELAYS, s.DEFAULT_FROM_EMAIL, s.SITE_URL, sep="|")
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Mail is written to var/mail/ (set EMAIL_HOST to send it)",
+        "[60, 300, 1800]|Newsroom <newsroom@localhost>|http://127.0.0.1:8000",
+    ]
+
+
+def test_make_run_says_which_smtp_server_mail_goes_through():
+    result = django_process(
+        {**SECRET, "EMAIL_HOST": "smtp.example.org", "EMAIL_USE_SSL": "yes"},
+        "from newsroom.mail import mail_destination; print(mail_destination())",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Mail goes out through SMTP at smtp.example.org:465"
+
+
 @pytest.mark.django_db
 def test_mail_goes_out_through_smtp(settings, smtp_server, queue_committed):
     settings.MAILERS = smtp_server.mailers()
