@@ -330,12 +330,11 @@ def socket_nobody_listens_on() -> Iterator[int]:
 
 
 @pytest.fixture
-def queue_database(request, tmp_path) -> dict[str, str]:
+def queue_database(transactional_db, tmp_path) -> dict[str, str]:
     """DATABASE_URL of a migrated database that child processes share with this test: the
-    PostgreSQL test database (its rows committed), or on SQLite, whose test database lives in
-    this process's memory, a file of its own."""
+    PostgreSQL test database (rows committed, emptied after the test), or on SQLite, whose test
+    database lives in this process's memory, a file of its own."""
     if connection.vendor == "postgresql":
-        request.getfixturevalue("transactional_db")
         db = connection.settings_dict
         credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         url = f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
