@@ -225,3 +225,19 @@ def test_manage_py_check_refuses_a_bad_email_port():
     )
     assert result.returncode != 0
     assert "EMAIL_PORT must be a port number (1-65535), not 'smtp'." in result.stderr
+
+
+@pytest.mark.parametrize(("email_host", "refused"), [("", True), ("smtp.example.org", False)])
+def test_check_deploy_refuses_mail_written_to_files(email_host, refused):
+    result = django_process(
+        {
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_SECURE": "1",
+            "DJANGO_ALLOWED_HOSTS": "news.example.org",
+            "EMAIL_HOST": email_host,
+        },
+        "from django.core.management import call_command; "
+        "call_command('check', deploy=True, tags=['mail'])",
+    )
+    assert (result.returncode != 0) is refused, result.stderr
+    assert ("mail.E001" in result.stderr) is refused
