@@ -38,10 +38,8 @@ def mail_destination() -> str:
     options = settings.MAILERS["default"].get("OPTIONS", {})
     if "host" in options:
         return f"Mail goes out through SMTP at {options['host']}:{options['port']}"
-    if "file_path" in options:
-        path = os.path.relpath(options["file_path"], settings.BASE_DIR)
-        return f"Mail is written to {path}/ (set EMAIL_HOST to send it)"
-    return f"Mail goes to {settings.MAILERS['default']['BACKEND']}"
+    path = os.path.relpath(options["file_path"], settings.BASE_DIR)
+    return f"Mail is written to {path}/ (set EMAIL_HOST to send it)"
 
 
 def recipient_redacted(address: str) -> str:
@@ -99,8 +97,8 @@ def mail_send(
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     if html is not None:
         message.attach_alternative(html, "text/html")
-    # Handled outside the except block, so the next attempt and the final error carry no
-    # traceback of this one (whose text names the recipient).
+    # Handled outside the except block: the next attempt (run at once by the immediate backend)
+    # and the final error then carry no traceback of this one, whose text names the recipient.
     error = _send(message)
     if error is not None:
         mail = {"to": to, "subject": subject, "text": text, "html": html, "headers": headers}
