@@ -24,7 +24,8 @@ export DJANGO_SECRET_KEY ?= $(shell mkdir -p var && { [ -s var/secret_key ] || p
 .PHONY: help run test install install-dev migrate seed static lint bench screenshots clean
 
 help:
-	@echo "make run    set up and serve the site on http://$(HOST):$(PORT) (SQLite, demo articles)"
+	@echo "make run    set up and serve the site on http://$(HOST):$(PORT) (SQLite, demo articles),"
+	@echo "           with the task worker that sends the mail"
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff, the import contracts (lint-imports), and hadolint on the Dockerfile"
 	@echo "make bench  run the benchmarks in bench/"
@@ -61,9 +62,23 @@ seed: migrate
 static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
+# gunicorn and the task worker (manage.py db_worker, which sends the mail) side by side, each in
+# a process group of its own (set -m), so that the signal reaches each exactly once, from this
+# shell: Ctrl-C and a TERM sent to make are passed on to both, and the shell waits until both
+# have stopped. If one stops by itself, the other is stopped too.
 run: seed static
 	@echo "Serving Newsroom on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/gunicorn newsroom.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT)
+	@DJANGO_SETTINGS_MODULE=newsroom.settings $(PY) -c \
+	  'import django; django.setup(); from newsroom.mail import mail_destination; print(mail_destination())'
+	@echo "Background tasks run in manage.py db_worker beside gunicorn; Ctrl-C stops both."
+	@set -m; \
+	trap 'stopping=1; kill -INT -- -$$worker -$$web 2>/dev/null' INT; \
+	trap 'stopping=1; kill -TERM -- -$$worker -$$web 2>/dev/null' TERM; \
+	$(PY) manage.py db_worker & worker=$$!; \
+	$(VENV)/bin/gunicorn newsroom.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT) & web=$$!; \
+	wait -n; status=$$?; \
+	[ -n "$${stopping:-}" ] || kill -TERM -- -$$worker -$$web 2>/dev/null; \
+	wait; exit $$status
 
 # The checkers the browser tests run (package.json): vnu-jar's install script, which would
 # download a Java runtime, is not run; the tests use the system's java.

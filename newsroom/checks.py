@@ -6,6 +6,9 @@ variable's name. WSGI and ASGI servers run no checks: newsroom/wsgi.py and asgi.
 `refuse_errors` so a server refuses to start too, instead of answering 500 to every request.
 """
 
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, register, run_checks
 from django.core.exceptions import ImproperlyConfigured
@@ -29,6 +32,15 @@ RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
 TAG = "newsroom_settings"
 
 
+def _whole_number(value, minimum: int, maximum: int | None = None) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= minimum
+        and (maximum is None or value <= maximum)
+    )
+
+
 @register(TAG)
 def check_whole_numbers(app_configs, **kwargs):
     errors = []
@@ -37,7 +49,7 @@ def check_whole_numbers(app_configs, **kwargs):
         # COMMENTS_CLOSE_AFTER_DAYS is None when unset: discussions stay open.
         if value is None and setting == "COMMENTS_CLOSE_AFTER_DAYS":
             continue
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        if _whole_number(value, minimum):
             continue
         errors.append(
             Error(
@@ -75,6 +87,57 @@ def check_rates(app_configs, **kwargs):
         except ImproperlyConfigured as exc:
             errors.append(Error(str(exc), id="newsroom.E002"))
     return errors
+
+
+@register(TAG)
+def check_mail(app_configs, **kwargs):
+    """The EMAIL_* variables: settings.py puts them in MAILERS and EMAIL_RETRY_DELAYS."""
+    problems = []
+    options = settings.MAILERS["default"].get("OPTIONS", {})
+    if "host" in options:
+        if not _whole_number(options["port"], 1, 65535):
+            problems.append(f"EMAIL_PORT must be a port number (1-65535), not {options['port']!r}.")
+        if not _whole_number(options["timeout"], 1):
+            problems.append(
+                f"EMAIL_TIMEOUT must be a whole number of seconds of at least 1, "
+                f"not {options['timeout']!r}."
+            )
+        if options["use_tls"] and options["use_ssl"]:
+            problems.append("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on: set one of them.")
+    delays = settings.EMAIL_RETRY_DELAYS
+    if not all(_whole_number(delay, 0) for delay in delays):
+        problems.append(
+            "EMAIL_RETRY_DELAYS must be whole numbers of seconds separated by commas, "
+            f"not {','.join(map(str, delays))!r}."
+        )
+    if "@" not in parseaddr(settings.DEFAULT_FROM_EMAIL)[1]:
+        problems.append(
+            f"DEFAULT_FROM_EMAIL must be an address such as \"Newsroom <news@example.org>\", "
+            f"not {settings.DEFAULT_FROM_EMAIL!r}."
+        )
+    return [
+        Error(problem, hint="Set the variable in the environment, or unset it.", id="newsroom.E010")
+        for problem in problems
+    ]
+
+
+@register(TAG)
+def check_site_url(app_configs, **kwargs):
+    try:
+        url = urlsplit(settings.SITE_URL)
+        url.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        pass
+    else:
+        if url.scheme in {"http", "https"} and url.hostname and not (url.query or url.fragment):
+            return []
+    return [
+        Error(
+            f"SITE_URL must be the site's absolute http(s) address, not {settings.SITE_URL!r}.",
+            hint="Set SITE_URL to the address readers use, such as https://news.example.org.",
+            id="newsroom.E011",
+        )
+    ]
 
 
 def refuse_errors() -> None:

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "mptt",
+    "django_tasks_db",
     "articles",
     "comments",
 ]
@@ -190,6 +191,49 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Seconds an article page stays in the cache for anonymous readers; 0 turns the page cache off.
 ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)
+
+# Background work (django.tasks): queued in the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Mail (newsroom/mail.py sends it from the task worker). Django 6.1 configures it in MAILERS:
+# the older EMAIL_* settings are deprecated and refused beside MAILERS, so the EMAIL_*
+# environment variables fill MAILERS. With EMAIL_HOST, mail goes out through that SMTP server;
+# without, it is written to files under var/mail/.
+if os.environ.get("EMAIL_HOST", "").strip():
+    _use_tls = env_bool("EMAIL_USE_TLS")
+    _use_ssl = env_bool("EMAIL_USE_SSL")
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"].strip(),
+                "port": env_int("EMAIL_PORT", 465 if _use_ssl else 587 if _use_tls else 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": _use_tls,
+                "use_ssl": _use_ssl,
+                # A stalled server holds the worker for this long, not forever.
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
+DEFAULT_FROM_EMAIL = (
+    os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "Newsroom <newsroom@localhost>"
+)
+# Seconds between the attempts to send a mail that failed; after the last, it is logged as lost.
+EMAIL_RETRY_DELAYS = [
+    int(delay) if delay.isdigit() else delay
+    for delay in env_list("EMAIL_RETRY_DELAYS") or ["60", "300", "1800"]
+]
+# Where the site is seen from outside: links in mail are absolute, on this address.
+SITE_URL = (os.environ.get("SITE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

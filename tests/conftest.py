@@ -1,13 +1,16 @@
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +112,74 @@ def redis_server(tmp_path):
     server.stop()
     if server.process is not None and server.process.poll() is None:
         server.process.kill()
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    """Tasks run at once in the test's process; tests of the database queue and its worker
+    set TASKS back to it."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+class SMTPServer:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it is sent.
+
+    `refusal` set to a reply ("550 5.1.1 No such user") refuses every recipient; `stalling`
+    set makes it never answer the message, as a server that hangs.
+    """
+
+    def __init__(self, port: int):
+        self.host = "127.0.0.1"
+        self.port = port
+        self.refusal: str | None = None
+        self.stalling = False
+        # Each MAIL FROM starts a delivery attempt.
+        self.attempts = 0
+        self.messages: list = []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.attempts += 1
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refusal:
+            return self.refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.stalling:
+            await asyncio.sleep(3600)
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 Message accepted"
+
+    def mailers(self, *, timeout: int = 10) -> dict:
+        """MAILERS sending to this server, as settings.py makes them from EMAIL_HOST."""
+        backend = "django.core.mail.backends.smtp.EmailBackend"
+        options = {"host": self.host, "port": self.port, "timeout": timeout}
+        return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point a child process's mail at this server."""
+        return {"EMAIL_HOST": self.host, "EMAIL_PORT": str(self.port)}
+
+    def wait_for_messages(self, count: int, *, timeout: float = 30) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server of the test's own on a free local port (aiosmtpd), stopped afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = SMTPServer(port)
+    controller = Controller(server, hostname=server.host, port=port)
+    controller.start()
+    yield server
+    controller.stop()

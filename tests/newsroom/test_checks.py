@@ -3,7 +3,13 @@ import subprocess
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from newsroom.checks import check_rates, check_whole_numbers, refuse_errors
+from newsroom.checks import (
+    check_mail,
+    check_rates,
+    check_site_url,
+    check_whole_numbers,
+    refuse_errors,
+)
 from tests.processes import ROOT, django_process, gunicorn_command
 
 GOOD = {
@@ -117,3 +123,121 @@ def test_the_lock_timeout_must_be_a_positive_number_of_seconds(settings, value):
     )
     settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.5
     assert check_positive_seconds(None) == []
+
+
+SMTP_OPTIONS = {
+    "host": "smtp.example.org",
+    "port": 587,
+    "username": "",
+    "password": "",
+    "use_tls": True,
+    "use_ssl": False,
+    "timeout": 10,
+}
+
+
+def mail_messages(settings, **options):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {**SMTP_OPTIONS, **options},
+        }
+    }
+    return [(error.id, error.msg) for error in check_mail(None)]
+
+
+def test_good_mail_settings_pass(settings):
+    assert mail_messages(settings) == []
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": "var/mail"},
+        }
+    }
+    assert check_mail(None) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"port": "smtp"}, "EMAIL_PORT must be a port number (1-65535), not 'smtp'."),
+        ({"port": 70000}, "EMAIL_PORT must be a port number (1-65535), not 70000."),
+        ({"timeout": 0}, "EMAIL_TIMEOUT must be a whole number of seconds of at least 1, not 0."),
+        (
+            {"timeout": "10s"},
+            "EMAIL_TIMEOUT must be a whole number of seconds of at least 1, not '10s'.",
+        ),
+        ({"use_ssl": True}, "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on: set one of them."),
+    ],
+)
+def test_bad_smtp_settings_are_errors_naming_the_variable(settings, options, message):
+    assert mail_messages(settings, **options) == [("newsroom.E010", message)]
+
+
+def test_bad_retry_delays_and_sender_are_errors_naming_the_variable(settings):
+    settings.EMAIL_RETRY_DELAYS = [60, "5m"]
+    settings.DEFAULT_FROM_EMAIL = "Newsroom"
+    assert mail_messages(settings) == [
+        (
+            "newsroom.E010",
+            "EMAIL_RETRY_DELAYS must be whole numbers of seconds separated by commas, "
+            "not '60,5m'.",
+        ),
+        (
+            "newsroom.E010",
+            "DEFAULT_FROM_EMAIL must be an address such as \"Newsroom <news@example.org>\", "
+            "not 'Newsroom'.",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000", "https://news.example.org", "https://example.org/news"]
+)
+def test_an_absolute_site_url_passes(settings, url):
+    settings.SITE_URL = url
+    assert check_site_url(None) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "news.example.org",
+        "/news",
+        "ftp://example.org",
+        "https://",
+        "http://example.org:port",
+        "https://example.org/?a=1",
+        "http://[::1",
+    ],
+)
+def test_a_site_url_that_is_not_an_absolute_http_address_is_an_error(settings, url):
+    settings.SITE_URL = url
+    [error] = check_site_url(None)
+    assert error.id == "newsroom.E011"
+    assert error.msg == f"SITE_URL must be the site's absolute http(s) address, not {url!r}."
+
+
+def test_manage_py_check_refuses_a_bad_email_port():
+    result = django_process(
+        {"DJANGO_SECRET_KEY": "x" * 50, "EMAIL_HOST": "smtp.example.org", "EMAIL_PORT": "smtp"},
+        "from django.core.management import call_command; call_command('check')",
+    )
+    assert result.returncode != 0
+    assert "EMAIL_PORT must be a port number (1-65535), not 'smtp'." in result.stderr
+
+
+@pytest.mark.parametrize(("email_host", "refused"), [("", True), ("smtp.example.org", False)])
+def test_check_deploy_refuses_mail_written_to_files(email_host, refused):
+    result = django_process(
+        {
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_SECURE": "1",
+            "DJANGO_ALLOWED_HOSTS": "news.example.org",
+            "EMAIL_HOST": email_host,
+        },
+        "from django.core.management import call_command; "
+        "call_command('check', deploy=True, tags=['mail'])",
+    )
+    assert (result.returncode != 0) is refused, result.stderr
+    assert ("mail.E001" in result.stderr) is refused

@@ -78,3 +78,33 @@ def test_page_copies_may_be_evicted_but_counters_never():
     for name in ("web", "migrate"):
         assert services[name]["environment"]["COUNTERS_REDIS_URL"] == "redis://counters:6379/0"
     assert services["web"]["depends_on"]["counters"]["condition"] == "service_healthy"
+
+
+MAIL_VARIABLES = [
+    "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL", "EMAIL_TIMEOUT", "EMAIL_RETRY_DELAYS", "DEFAULT_FROM_EMAIL", "SITE_URL",
+]
+
+
+def test_a_worker_runs_the_queued_tasks_with_the_sites_environment():
+    services = compose()["services"]
+    worker = services["worker"]
+    assert worker["build"] == "."
+    assert worker["command"] == ["python", "manage.py", "db_worker"]
+    # The web service's variables, less gunicorn's and the proxy's.
+    web_env = dict(services["web"]["environment"])
+    del web_env["GUNICORN_BIND"], web_env["TRUSTED_PROXY_HOPS"]
+    assert worker["environment"] == web_env == services["migrate"]["environment"]
+    assert worker["depends_on"]["db"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert worker["restart"] == "unless-stopped"
+    # It serves nothing: no port, and not the image's /healthz check.
+    assert "ports" not in worker and "expose" not in worker
+    assert worker["healthcheck"] == {"disable": True}
+
+
+def test_the_mail_settings_reach_every_service_from_the_environment():
+    env = compose()["services"]["worker"]["environment"]
+    for name in MAIL_VARIABLES:
+        assert env[name].startswith(f"${{{name}:-"), name
+    assert env["SITE_URL"] == "${SITE_URL:-http://localhost:8000}"
