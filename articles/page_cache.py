@@ -37,8 +37,12 @@ from comments.forms import CommentForm
 from comments.selectors import SORTS, discussion_page
 from comments.session import own_pending_ids
 from newsroom.redis_cache import CACHE_ERRORS
+from newsroom.split_gzip import SplitGzip
 
 logger = logging.getLogger(__name__)
+
+# As GZipMiddleware reads Accept-Encoding.
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 # Stands for the form's CSRF field in a shared copy. Text on the page is escaped, so it never
 # holds a raw "<": no comment can contain this and have a reader's token written into it.
@@ -246,6 +250,39 @@ def _page_asked(request) -> str | None:
         return page
 
 
+@dataclass(frozen=True)
+class SharedPage:
+    """The copy of a page every plain anonymous reader shares: the page split at its CSRF
+    field (the placeholder stands there in the copy), compressed once around it."""
+
+    parts: SplitGzip
+    content_type: str
+    has_form: bool
+
+    @classmethod
+    def of(cls, response) -> "SharedPage":
+        content = CSRF_FIELD_RE.sub(CSRF_PLACEHOLDER, response.content, count=1)
+        head, placeholder, tail = content.partition(CSRF_PLACEHOLDER)
+        return cls(SplitGzip.around(head, tail), response["Content-Type"], bool(placeholder))
+
+    def response(self, request) -> HttpResponse:
+        """The page for this reader: their own CSRF token in the form, gzipped when their
+        client accepts it (GZipMiddleware leaves an encoded answer alone)."""
+        field = b""
+        if self.has_form:
+            field = format_html(
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+            ).encode()
+        if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            response = HttpResponse(self.parts.gzip(field), content_type=self.content_type)
+            response["Content-Encoding"] = "gzip"
+        else:
+            content = b"".join((self.parts.head, field, self.parts.tail))
+            response = HttpResponse(content, content_type=self.content_type)
+        patch_vary_headers(response, ["Accept-Encoding"])
+        return response
+
+
 def _private(response):
     # A shared copy is served here, but each response carries the reader's own token.
     patch_cache_control(response, private=True)
@@ -276,7 +313,7 @@ def cached_article_page(article_id_for):
             copies = ArticleCopies.current(slug, article_id_for)
             if copies is None:
                 return _private(view(request, *args, slug=slug, **kwargs))
-            key = copies.key("page", variant)
+            key = copies.key("split-page", variant)
             stored = copies.get(key)
             if stored is None:
                 response = view(request, *args, slug=slug, **kwargs)
@@ -288,17 +325,9 @@ def cached_article_page(article_id_for):
                     or getattr(shown.get("object"), "pk", None) != copies.article_id
                 ):
                     return _private(response)
-                content = CSRF_FIELD_RE.sub(CSRF_PLACEHOLDER, response.content, count=1)
-                stored = (content, response["Content-Type"], content != response.content)
+                stored = SharedPage.of(response)
                 local_pages.put(key, stored)
-            content, content_type, has_form = stored
-            if has_form:
-                field = format_html(
-                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
-                    get_token(request),
-                )
-                content = content.replace(CSRF_PLACEHOLDER, field.encode(), 1)
-            return _private(HttpResponse(content, content_type=content_type))
+            return _private(stored.response(request))
 
         return wrapper
 

@@ -51,6 +51,9 @@ def postgres_database(name: str, server: str = LOCAL_POSTGRES):
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# What every browser sends: the pages are compressed for them.
+BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate, br"}
+
 # The master process of each gunicorn that gunicorn() runs, by its port.
 _server_pids: dict[int, int] = {}
 
@@ -211,7 +214,10 @@ def requests_per_second(
     the server's CPU time per request meanwhile."""
     results = multiprocessing.Queue()
     workers = [
-        multiprocessing.Process(target=_hammer, args=(port, path, seconds, headers or {}, results))
+        multiprocessing.Process(
+            target=_hammer,
+            args=(port, path, seconds, {**BROWSER_HEADERS, **(headers or {})}, results),
+        )
         for _ in range(clients)
     ]
     cpu_before = server_cpu_seconds(port)

@@ -58,3 +58,24 @@ def test_each_compressed_answer_differs_in_length(article):
     # GZipMiddleware pads the gzip header with 0-99 random bytes against length attacks.
     lengths = {len(fetch("/feeds/articles/").content) for _ in range(20)}
     assert len(lengths) > 1
+
+
+def test_the_shared_article_page_is_compressed_once_not_for_every_reader(article, monkeypatch):
+    import django.middleware.gzip
+
+    plain = fetch(article.get_absolute_url(), gzip_ok=False).content
+    compressed = []
+    real = django.middleware.gzip.compress_string
+
+    def counted(*args, **kwargs):
+        compressed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(django.middleware.gzip, "compress_string", counted)
+    response = fetch(article.get_absolute_url())
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert compressed == []
+    page = gzip.decompress(response.content)
+    token = rb'name="csrfmiddlewaretoken" value="[^"]+"'
+    assert re.sub(token, b"", page) == re.sub(token, b"", plain)
