@@ -37,7 +37,7 @@ from comments.forms import CommentForm
 from comments.selectors import SORTS, discussion_page
 from comments.session import own_pending_ids
 from newsroom.redis_cache import CACHE_ERRORS
-from newsroom.split_gzip import SplitGzip
+from newsroom.split_gzip import Deflated, gzip_joined, joined
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # Stands for the form's CSRF field in a shared copy. Text on the page is escaped, so it never
 # holds a raw "<": no comment can contain this and have a reader's token written into it.
 CSRF_PLACEHOLDER = b"<newsroom-csrf-field>"
+# Where the page template leaves the discussion, joined in compressed (escaped text never holds
+# a raw "<" either).
+DISCUSSION_AT = "<newsroom-discussion>"
 CSRF_FIELD_RE = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" value="[^"<>]+">')
 # How long a process serves a copy from its own memory. Every request reads the versions, so no
 # copy is served under an old version; the lifetime keeps a copy from outliving its shared
@@ -199,7 +202,8 @@ class ArticleCopies:
 
 @dataclass(frozen=True)
 class Discussion:
-    html: SafeString
+    # The discussion's HTML, compressed once for every page it is joined into.
+    body: Deflated
     # The schema.org NewsArticle of the page, with the comments this page shows (JSON-LD).
     json_ld: SafeString
     page_number: int
@@ -213,14 +217,14 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
     key = variant and copies.key("discussion", variant)
     if key:
         if (stored := copies.get(key)) is not None:
-            html, json_ld = stored
-            # Both were built below, escaped.
-            return Discussion(mark_safe(html), mark_safe(json_ld), variant.page)  # noqa: S308
+            body, json_ld = stored
+            # Built below, escaped.
+            return Discussion(body, mark_safe(json_ld), variant.page)  # noqa: S308
         # A page number past the end is answered without building anything: the view sends
         # the reader to the last page.
         pages = copies.get(copies.key("pages"))
         if pages is not None and variant.page > pages:
-            return Discussion(mark_safe(""), mark_safe(""), pages)
+            return Discussion(Deflated.of(b""), mark_safe(""), pages)
     discussion = discussion_page(
         article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
     )
@@ -234,10 +238,11 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
             article, discussion.items, absolute_url=request.build_absolute_uri
         )
     )
+    body = Deflated.of(html.encode())
     if key and discussion.page.number == variant.page:
-        local_pages.put(key, (str(html), str(json_ld)))
+        local_pages.put(key, (body, str(json_ld)))
         local_pages.put(copies.key("pages"), discussion.page.paginator.num_pages)
-    return Discussion(html, json_ld, discussion.page.number)
+    return Discussion(body, json_ld, discussion.page.number)
 
 
 def _page_asked(request) -> str | None:
@@ -255,32 +260,49 @@ class SharedPage:
     """The copy of a page every plain anonymous reader shares: the page split at its CSRF
     field (the placeholder stands there in the copy), compressed once around it."""
 
-    parts: SplitGzip
+    head: Deflated
+    tail: Deflated
     content_type: str
     has_form: bool
 
     @classmethod
-    def of(cls, response) -> "SharedPage":
-        content = CSRF_FIELD_RE.sub(CSRF_PLACEHOLDER, response.content, count=1)
+    def of(cls, content: bytes, content_type: str) -> "SharedPage":
+        content = CSRF_FIELD_RE.sub(CSRF_PLACEHOLDER, content, count=1)
         head, placeholder, tail = content.partition(CSRF_PLACEHOLDER)
-        return cls(SplitGzip.around(head, tail), response["Content-Type"], bool(placeholder))
+        return cls(Deflated.of(head), Deflated.of(tail), content_type, bool(placeholder))
 
     def response(self, request) -> HttpResponse:
-        """The page for this reader: their own CSRF token in the form, gzipped when their
-        client accepts it (GZipMiddleware leaves an encoded answer alone)."""
+        """The page for this reader: their own CSRF token in the form."""
         field = b""
         if self.has_form:
             field = format_html(
                 '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
             ).encode()
-        if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
-            response = HttpResponse(self.parts.gzip(field), content_type=self.content_type)
-            response["Content-Encoding"] = "gzip"
-        else:
-            content = b"".join((self.parts.head, field, self.parts.tail))
-            response = HttpResponse(content, content_type=self.content_type)
-        patch_vary_headers(response, ["Accept-Encoding"])
+        response = HttpResponse(content_type=self.content_type)
+        return encoded(request, response, [self.head, field, self.tail])
+
+
+def encoded(request, response, parts: list[bytes | Deflated]):
+    """`response` with `parts` as its content, gzipped when the client accepts it: shared parts
+    are compressed once (newsroom/split_gzip.py), and GZipMiddleware leaves an encoded answer
+    alone."""
+    if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        response.content = gzip_joined(parts)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response.content = joined(parts)
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+def page_with_discussion(request, response):
+    """A rendered article page with its discussion where the template left DISCUSSION_AT
+    (the view sets `discussion_body` on its response)."""
+    body = getattr(response, "discussion_body", None)
+    if body is None:
         return response
+    head, _, tail = response.content.partition(DISCUSSION_AT.encode())
+    return encoded(request, response, [head, body, tail])
 
 
 def _private(response):
@@ -302,6 +324,12 @@ def cached_article_page(article_id_for):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, slug, **kwargs):
+            def rendered():
+                response = view(request, *args, slug=slug, **kwargs)
+                if hasattr(response, "render"):
+                    response.render()
+                return response
+
             variant = page_variant(request)
             if (
                 variant is None
@@ -309,23 +337,23 @@ def cached_article_page(article_id_for):
                 or request.method not in ("GET", "HEAD")
                 or not is_plain_reader(request)
             ):
-                return _private(view(request, *args, slug=slug, **kwargs))
+                return _private(page_with_discussion(request, rendered()))
             copies = ArticleCopies.current(slug, article_id_for)
             if copies is None:
-                return _private(view(request, *args, slug=slug, **kwargs))
+                return _private(page_with_discussion(request, rendered()))
             key = copies.key("split-page", variant)
             stored = copies.get(key)
             if stored is None:
-                response = view(request, *args, slug=slug, **kwargs)
-                if hasattr(response, "render"):
-                    response.render()
+                response = rendered()
                 shown = getattr(response, "context_data", None) or {}
                 if (
                     response.status_code != 200
                     or getattr(shown.get("object"), "pk", None) != copies.article_id
                 ):
-                    return _private(response)
-                stored = SharedPage.of(response)
+                    return _private(page_with_discussion(request, response))
+                head, _, tail = response.content.partition(DISCUSSION_AT.encode())
+                content = joined([head, response.discussion_body, tail])
+                stored = SharedPage.of(content, response["Content-Type"])
                 local_pages.put(key, stored)
             return _private(stored.response(request))
 

@@ -79,3 +79,27 @@ def test_the_shared_article_page_is_compressed_once_not_for_every_reader(article
     page = gzip.decompress(response.content)
     token = rb'name="csrfmiddlewaretoken" value="[^"]+"'
     assert re.sub(token, b"", page) == re.sub(token, b"", plain)
+
+
+def test_a_page_rendered_for_one_reader_joins_the_discussion_compressed_once(
+    article, monkeypatch
+):
+    import django.middleware.gzip
+
+    from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, remember_cookie_value
+
+    reader = Client()
+    reader.cookies[AUTHOR_COOKIE] = remember_cookie_value("Անի")
+    reader.cookies[EMAIL_COOKIE] = remember_cookie_value("ani@example.org")
+    plain = fetch(article.get_absolute_url(), client=reader, gzip_ok=False).content
+    assert "Անի".encode() in plain and b"Comment number 4 on the talks." in plain
+    monkeypatch.setattr(
+        django.middleware.gzip, "compress_string", lambda *a, **k: pytest.fail("compressed again")
+    )
+    response = fetch(article.get_absolute_url(), client=reader)
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    token = rb'name="csrfmiddlewaretoken" value="[^"]+"'
+    page = gzip.decompress(response.content)
+    assert re.sub(token, b"", page) == re.sub(token, b"", plain)
+    assert b"<newsroom-discussion>" not in plain

@@ -1,4 +1,4 @@
-"""newsroom.split_gzip: a page compressed once around the part that differs per response."""
+"""newsroom.split_gzip: pages gzipped from parts compressed once and parts of each response."""
 
 import gzip
 import os
@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from newsroom.split_gzip import SplitGzip
+from newsroom.split_gzip import Deflated, gzip_joined, joined
 
 
 def one_member(data: bytes) -> bytes:
@@ -27,22 +27,27 @@ def one_member(data: bytes) -> bytes:
     ],
 )
 def test_each_answer_is_one_gzip_member_of_the_whole(head, middle, tail):
-    parts = SplitGzip.around(head, tail)
-    answer = parts.gzip(middle)
-    assert one_member(answer) == head + middle + tail
-    assert gzip.decompress(answer) == head + middle + tail
+    shared_around = [Deflated.of(head), middle, Deflated.of(tail)]
+    shared_middle = [head, Deflated.of(middle), tail]
+    for parts in (shared_around, shared_middle):
+        answer = gzip_joined(parts)
+        assert one_member(answer) == head + middle + tail
+        assert gzip.decompress(answer) == head + middle + tail
+        assert joined(parts) == head + middle + tail
+    assert one_member(gzip_joined([])) == b""
 
 
-def test_the_middle_differs_per_answer_and_the_rest_is_compressed_once():
+def test_a_shared_part_is_compressed_once_and_joined_as_it_is():
     head, tail = b"<html>" + b"shared text " * 5000, b"more shared text " * 5000 + b"</html>"
-    parts = SplitGzip.around(head, tail)
-    first, second = parts.gzip(b"token-one"), parts.gzip(b"token-two")
+    shared_head, shared_tail = Deflated.of(head), Deflated.of(tail)
+    first = gzip_joined([shared_head, b"token-one", shared_tail])
+    second = gzip_joined([shared_head, b"token-two", shared_tail])
     assert one_member(first) == head + b"token-one" + tail
     assert one_member(second) == head + b"token-two" + tail
     assert len(first) < (len(head) + len(tail)) / 20
-    assert parts.head_deflated in first and parts.tail_deflated in first
+    assert shared_head.deflated in first and shared_tail.deflated in first
 
 
 def test_the_header_carries_a_file_name_of_random_length():
-    parts = SplitGzip.around(b"a page " * 100, b"")
-    assert len({len(parts.gzip(b"x")) for _ in range(30)}) > 1
+    page = Deflated.of(b"a page " * 100)
+    assert len({len(gzip_joined([page, b"x"])) for _ in range(30)}) > 1
