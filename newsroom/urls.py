@@ -6,6 +6,7 @@ from newsroom import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]

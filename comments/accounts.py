@@ -1,0 +1,37 @@
+"""Readers' accounts through django-allauth: the sign-up form that asks for a display name, and
+the account adapter (ACCOUNT_ADAPTER, ACCOUNT_FORMS in newsroom/settings.py)."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+
+from comments.identity import DISPLAY_NAME_MAX, display_name_clean
+from comments.services import commenter_create
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Send allauth's mails (verification, sign-in codes, password resets, notices).
+
+        They go out at once through EMAIL_BACKEND; this is the one place to hand them to a
+        queue instead.
+        """
+        super().send_mail(template_prefix, email, context)
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up form with the name the reader's comments will show."""
+
+    display_name = forms.CharField(
+        max_length=DISPLAY_NAME_MAX,
+        label="Display name",
+        help_text="Shown with your comments. You can change it later.",
+        error_messages={"required": "Enter the name to show with your comments."},
+    )
+    field_order = ["email", "display_name", "password1", "password2"]
+
+    def clean_display_name(self) -> str:
+        return display_name_clean(self.cleaned_data["display_name"])
+
+    def custom_signup(self, request, user) -> None:
+        commenter_create(user=user, display_name=self.cleaned_data["display_name"])
