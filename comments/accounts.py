@@ -4,12 +4,27 @@ the account adapter (ACCOUNT_ADAPTER, ACCOUNT_FORMS in newsroom/settings.py)."""
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from comments.identity import DISPLAY_NAME_MAX, display_name_clean
+from comments.models import Commenter
 from comments.services import commenter_create
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        """Refuse an address longer than the columns that store it: allauth's forms accept up
+        to 320 characters, and PostgreSQL would refuse the row with an error."""
+        longest = get_user_model()._meta.get_field("email").max_length
+        if len(email) > longest:
+            raise ValidationError(
+                "Use an email address of at most %(max)d characters.",
+                code="max_length",
+                params={"max": longest},
+            )
+        return super().clean_email(email)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Send allauth's mails (verification, sign-in codes, password resets, notices).
 
@@ -35,3 +50,12 @@ class SignupForm(AllauthSignupForm):
 
     def custom_signup(self, request, user) -> None:
         commenter_create(user=user, display_name=self.cleaned_data["display_name"])
+
+
+def user_display(user) -> str:
+    """How allauth's pages and mails name an account (ACCOUNT_USER_DISPLAY): its display name,
+    not the user name allauth made up from the address."""
+    try:
+        return user.commenter.display_name
+    except Commenter.DoesNotExist:
+        return user.email or user.get_username()

@@ -423,16 +423,23 @@ def commenter_for_user(*, user: AbstractBaseUser) -> Commenter:
 
 @transaction.atomic
 def commenter_update(*, commenter: Commenter, display_name: str, profile_public: bool) -> None:
-    """Save a reader's own settings. The handle stays, so links to the profile keep working.
-
-    The reader's earlier comments show the new name: the discussion reads it from the comment,
-    so those comments are renamed too, and their pages built again.
-    """
+    """Save a reader's own settings. The handle stays, so links to the profile keep working."""
     commenter.display_name = display_name
     commenter.profile_public = profile_public
     commenter.save(update_fields=["display_name", "profile_public"])
-    renamed = commenter.comments.exclude(author_name=display_name)
-    article_ids = set(commenter.comments.values_list("article_id", flat=True).distinct())
-    renamed.update(author_name=display_name)
-    for article_id in sorted(article_ids):
+    commenter_comments_refresh(commenter=commenter)
+
+
+@transaction.atomic
+def commenter_comments_refresh(*, commenter: Commenter) -> None:
+    """Show a commenter's changed name, profile or badge on their comments.
+
+    The discussion reads the name from each comment, so the comments are renamed; the pages
+    that show them are built again.
+    """
+    comments = Comment.objects.filter(commenter=commenter)
+    comments.exclude(author_name=commenter.display_name).update(
+        author_name=commenter.display_name
+    )
+    for article_id in sorted(set(comments.values_list("article_id", flat=True).distinct())):
         article_page_changed(article_id)

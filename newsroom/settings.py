@@ -175,9 +175,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 ACCOUNT_ADAPTER = "comments.accounts.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "comments.accounts.SignupForm"}
+ACCOUNT_USER_DISPLAY = "comments.accounts.user_display"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
