@@ -142,7 +142,10 @@ class CommenterSettingsForm(forms.ModelForm):
         model = Commenter
         fields = ["display_name", "profile_public"]
         labels = {"profile_public": "Show my public profile page with my comments"}
-        help_texts = {"display_name": "Shown with your comments."}
+        help_texts = {
+            "display_name": "Shown with your comments.",
+            "profile_public": "Your name on your comments links to it.",
+        }
 
     def clean_display_name(self) -> str:
         return display_name_clean(self.cleaned_data["display_name"], user=self.instance.user)
