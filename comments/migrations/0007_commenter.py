@@ -2,7 +2,42 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+# Moderators look after commenters (their status, badge, notes) and the reserved names.
+MODERATOR_PERMISSIONS = [
+    "view_commenter",
+    "change_commenter",
+    *(f"{action}_reservedname" for action in ("add", "change", "delete", "view")),
+]
+
+
+def moderators_grant(apps, schema_editor):
+    # As in 0003: on a fresh database the new models' permissions do not exist yet.
+    app_config = apps.get_app_config("comments")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
+    app_config.models_module = None
+    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.filter(
+        content_type__app_label="comments", codename__in=MODERATOR_PERMISSIONS
+    )
+    if permissions.count() != len(MODERATOR_PERMISSIONS):
+        raise RuntimeError("Missing comments permissions for the Moderators group.")
+    group = apps.get_model("auth", "Group").objects.filter(name="Moderators").first()
+    if group is not None:
+        group.permissions.add(*permissions)
+
+
+def moderators_revoke(apps, schema_editor):
+    group = apps.get_model("auth", "Group").objects.filter(name="Moderators").first()
+    if group is not None:
+        group.permissions.remove(
+            *apps.get_model("auth", "Permission").objects.filter(
+                content_type__app_label="comments", codename__in=MODERATOR_PERMISSIONS
+            )
+        )
 
 
 class Migration(migrations.Migration):
@@ -10,6 +45,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('comments', '0006_tree_id_sequence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
@@ -58,4 +95,5 @@ class Migration(migrations.Migration):
             model_name='commenter',
             constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'premoderated', 'suspended', 'banned'])), name='commenter_status_valid'),
         ),
+        migrations.RunPython(moderators_grant, moderators_revoke),
     ]

@@ -313,3 +313,37 @@ class TestStaff:
         response = post_comment(client, article)
         assert response.status_code == 503
         assert not Comment.objects.exists()
+
+
+def test_a_new_email_address_is_verified_before_it_replaces_the_old(client, mailoutbox):
+    reader = make_reader(email="old@example.com")
+    client.force_login(reader)
+    response = client.post(
+        reverse("account_email"), {"email": "new@example.com", "action_add": ""}
+    )
+    assert response.status_code == 302
+    reader.refresh_from_db()
+    assert reader.email == "old@example.com"
+    article = make_article()
+    post_comment(client, article)
+    assert Comment.objects.get().author_email == "old@example.com"
+
+    [mail] = [mail for mail in mailoutbox if mail.to == ["new@example.com"]]
+    client.post(link_in(mail))
+    reader.refresh_from_db()
+    assert reader.email == "new@example.com"
+    assert EmailAddress.objects.get(user=reader).verified
+    post_comment(client, article, body="From the new address.")
+    assert Comment.objects.get(body="From the new address.").author_email == "new@example.com"
+
+
+def test_changing_the_password(client):
+    reader = make_reader()
+    client.force_login(reader)
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "a long passphrase 1", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    reader.refresh_from_db()
+    assert reader.check_password(PASSWORD)
