@@ -1,15 +1,27 @@
 """Readers' accounts through django-allauth: the sign-up form that asks for a display name, and
 the account adapter (ACCOUNT_ADAPTER, ACCOUNT_FORMS in newsroom/settings.py)."""
 
+import logging
+import smtplib
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from comments.identity import DISPLAY_NAME_MAX, display_name_clean
 from comments.models import Commenter
 from comments.services import commenter_create
+
+logger = logging.getLogger(__name__)
+
+MAIL_FAILED = (
+    "We could not send you the mail just now. Please try again in a few minutes; if you "
+    "signed up, sign in and ask for the verification mail again from your account."
+)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -25,13 +37,20 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         return super().clean_email(email)
 
-    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+    def send_mail(self, template_prefix: str, email: str, mail_context: dict) -> None:
         """Send allauth's mails (verification, sign-in codes, password resets, notices).
 
         They go out at once through EMAIL_BACKEND; this is the one place to hand them to a
-        queue instead.
+        queue instead. A mail server that cannot be reached gets the reader a message instead
+        of an error page; what was saved (an account, a verification key) stays and can be
+        sent again.
         """
-        super().send_mail(template_prefix, email, context)
+        try:
+            super().send_mail(template_prefix, email, mail_context)
+        except (smtplib.SMTPException, OSError) as error:
+            logger.warning("mail %s to %s not sent: %s", template_prefix, email, error)
+            if context.request is not None:
+                messages.error(context.request, MAIL_FAILED)
 
 
 class SignupForm(AllauthSignupForm):

@@ -2,6 +2,7 @@
 account, staff comments, and the bad input of each step."""
 
 import re
+import socket
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -356,3 +357,17 @@ def test_changing_the_password(client):
     assert response.status_code == 302
     reader.refresh_from_db()
     assert reader.check_password(PASSWORD)
+
+
+def test_a_mail_server_that_cannot_be_reached_gets_a_message_not_an_error(client, settings):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    response = signup(client, email="unlucky@example.com", display_name="Unlucky Reader")
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert "could not send you the mail" in page.content.decode()
+    user = get_user_model().objects.get(email="unlucky@example.com")
+    assert user.commenter.display_name == "Unlucky Reader"
