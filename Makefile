@@ -26,7 +26,7 @@ export DJANGO_SECRET_KEY ?= $(shell mkdir -p var && { [ -s var/secret_key ] || p
 help:
 	@echo "make run    set up and serve the site on http://$(HOST):$(PORT) (SQLite, demo articles)"
 	@echo "make test   set up and run the test suite"
-	@echo "make lint   ruff, and hadolint on the Dockerfile"
+	@echo "make lint   ruff, the import contracts (lint-imports), and hadolint on the Dockerfile"
 	@echo "make bench  run the benchmarks in bench/"
 	@echo "make screenshots  retake the README's screenshots (needs Chromium)"
 
@@ -70,6 +70,7 @@ test: install-dev static
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/hadolint Dockerfile
 
 screenshots: install-dev static

@@ -8,8 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from articles.models import Article
+from articles.services import discussions_set_open
 from comments.models import Comment
-from comments.services import discussions_set_open
 
 
 @admin.register(Article)

@@ -1,17 +1,24 @@
-"""The article page, cached for anonymous readers under its article's version (articles/cache.py).
+"""The article page's two caches, both under the article's version (articles/cache.py).
 
-Only anonymous readers share the cached copy: not signed-in users, not a reader whose own
-comment awaits moderation, not one with a message to show. Two things on the page belong to
-each reader, and every response fills them into the shared copy: the CSRF token of the page's
-forms, bound to the reader's cookie (the copy holds a placeholder for it), and the name and
-email the comment form remembers for the reader. A copy is only ever stored from a page built
-for a reader with nothing remembered, so it holds nobody's name.
+1. The whole page, for a plain anonymous reader: not signed in, no comment of their own awaiting
+   moderation, no message to show, no name or email remembered. It holds nothing personal but
+   the CSRF field of the comment form, which the copy keeps as a placeholder and every response
+   fills with the reader's own token.
+2. The article (with its comment count) and the discussion: one page of threads in one order,
+   which every reader sees alike. Every other reader gets the page template rendered for them
+   around these: the form with their remembered name, their own pending comments, their
+   messages.
+
+Only what exists is stored: a page number beyond the last or a made-up query string is never
+kept, so requests cannot fill the cache. Each process keeps the copies it served for
+LOCAL_SECONDS, so a hit costs one small read of the shared cache, the versions.
 """
 
 import logging
 import re
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -19,73 +26,78 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.html import escape
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
-from articles.cache import article_page_version
+from articles.cache import article_page_versions
 from comments.forms import CommentForm
+from comments.selectors import SORTS, discussion_page
 from comments.session import own_pending_ids
 from newsroom.redis_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
-CSRF_PLACEHOLDER = b"__newsroom_csrf_token__"
-CSRF_INPUT_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-# Where the comment form's partial writes a remembered value (value="..." or " checked").
-REMEMBERED_NAME_AT = b'<input type="text" name="name"'
-REMEMBERED_EMAIL_AT = b'<input type="email" name="email"'
-REMEMBERED_CHECKBOX_AT = b'name="remember" id="id_remember"'
+# Stands for the form's CSRF field in a shared copy. Text on the page is escaped, so it never
+# holds a raw "<": no comment can contain this and have a reader's token written into it.
+CSRF_PLACEHOLDER = b"<newsroom-csrf-field>"
+CSRF_FIELD_RE = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" value="[^"<>]+">')
+# How long a process serves a copy from its own memory. Every request reads the versions, so no
+# copy is served under an old version; the lifetime keeps a copy from outliving its shared
+# original (expired after ARTICLE_PAGE_CACHE_SECONDS, evicted, flushed) by more than a few
+# seconds, for one fetch from the shared cache per copy, per process, every LOCAL_SECONDS.
+LOCAL_SECONDS = 10
 
 
-def shares_cached_pages(request) -> bool:
-    """Whether this request may be answered with the copy every anonymous reader shares."""
-    if not settings.ARTICLE_PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
-        return False
+@dataclass(frozen=True)
+class Variant:
+    """The part of the query string a cached copy is kept apart by."""
+
+    page: int
+    sort: str
+
+    def key(self) -> str:
+        return f"{self.page}:{self.sort}"
+
+
+def page_variant(request) -> Variant | None:
+    """The page and order the query string asks for; None for a query that is not cached.
+
+    Only the page number and a known order are kept apart: other or odd parameters are served
+    fresh, so made-up query strings cannot fill the cache.
+    """
+    params = request.GET
+    if not set(params) <= {"page", "sort"} or any(len(params.getlist(k)) > 1 for k in params):
+        return None
+    page, sort = params.get("page", "1"), params.get("sort") or "oldest"
+    if not (page.isdigit() and len(page) <= 6 and int(page) >= 1) or sort not in SORTS:
+        return None
+    return Variant(int(page), sort)
+
+
+def is_plain_reader(request) -> bool:
+    """Whether this reader's page holds nothing of their own, so the shared copy fits."""
     if request.user.is_authenticated or own_pending_ids(request.session):
+        return False
+    if CommentForm.initial_for(request).get("remember"):
         return False
     # len() reads the waiting messages without marking them shown.
     return not len(messages.get_messages(request))
 
 
-def with_remembered_author(content: bytes, initial: dict) -> bytes:
-    """The page with the comment form filled as CommentForm.initial_for() fills it: the
-    remembered name and email, the box to remember them ticked. A page without the form (a
-    closed discussion) stays as it is."""
-    if not initial.get("remember"):
-        return content
-    for at, field in ((REMEMBERED_NAME_AT, "name"), (REMEMBERED_EMAIL_AT, "email")):
-        if value := initial[field]:
-            content = content.replace(at, b'%s value="%s"' % (at, escape(value).encode()), 1)
-    return content.replace(REMEMBERED_CHECKBOX_AT, REMEMBERED_CHECKBOX_AT + b" checked", 1)
-
-
-def page_variant(request) -> str | None:
-    """The part of the cache key the query string gives; None for a query that is not cached.
-
-    Only the page number and the sort order are kept apart: other or odd parameters are
-    served fresh, so made-up query strings cannot fill the cache.
-    """
-    params = request.GET
-    if not set(params) <= {"page", "sort"} or any(len(params.getlist(k)) > 1 for k in params):
-        return None
-    page, sort = params.get("page", "1"), params.get("sort", "")
-    if not (page.isdigit() and len(page) <= 6) or sort not in ("", "oldest", "newest"):
-        return None
-    return f"{int(page)}:{sort or 'oldest'}"
-
-
 class LocalPages:
-    """The latest pages served by this process, so a hit costs one small read of the shared
-    cache (the article's version) instead of fetching the whole page from it.
+    """The copies this process served lately, each for `seconds`, at most `size` of them.
 
-    Keys hold the article's version, so a change anywhere makes the old copies unreachable;
-    the oldest are dropped beyond `size`. A slug's article is remembered for `slug_seconds`.
+    Keys hold the versions, so a change anywhere makes the old copies unreachable. A slug's
+    article is remembered for `slug_seconds`.
     """
 
-    def __init__(self, size: int = 128, slug_seconds: float = 60):
+    def __init__(self, size: int = 256, seconds: float = LOCAL_SECONDS, slug_seconds: float = 60):
         self.size = size
+        self.seconds = seconds
         self.slug_seconds = slug_seconds
-        self.pages: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.copies: OrderedDict[str, tuple[float, object]] = OrderedDict()
         self.slugs: dict[str, tuple[int, float]] = {}
 
     def article_id(self, slug: str, lookup) -> int | None:
@@ -99,32 +111,143 @@ class LocalPages:
             self.slugs[slug] = (article_id, time.monotonic() + self.slug_seconds)
         return article_id
 
-    def get(self, key: str) -> tuple[bytes, str] | None:
-        stored = self.pages.get(key)
-        if stored is None:
-            stored = cache.get(key)
-            if stored is not None:
-                self.put(key, stored)
+    def get(self, key: str):
+        """The copy under `key`, from this process or the shared cache; None when neither has
+        it. Raises CACHE_ERRORS when the shared cache is away."""
+        kept = self.copies.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        stored = cache.get(key)
+        if stored is not None:
+            self.keep(key, stored)
         return stored
 
-    def put(self, key: str, stored: tuple[bytes, str]) -> None:
-        self.pages[key] = stored
-        while len(self.pages) > self.size:
-            self.pages.popitem(last=False)
+    def put(self, key: str, stored) -> None:
+        """Keep a copy here and in the shared cache (a failure there is only logged)."""
+        self.keep(key, stored)
+        try:
+            cache.set(key, stored, settings.ARTICLE_PAGE_CACHE_SECONDS)
+        except CACHE_ERRORS as error:
+            logger.warning("page cache unavailable, copy not shared: %s", error)
+
+    def keep(self, key: str, stored) -> None:
+        lifetime = min(self.seconds, settings.ARTICLE_PAGE_CACHE_SECONDS)
+        self.copies[key] = (time.monotonic() + lifetime, stored)
+        self.copies.move_to_end(key)
+        while len(self.copies) > self.size:
+            self.copies.popitem(last=False)
 
     def clear(self) -> None:
-        self.pages.clear()
+        self.copies.clear()
         self.slugs.clear()
 
 
 local_pages = LocalPages()
 
 
+class ArticleCopies:
+    """The cached copies of one article's pages under the versions read for this request."""
+
+    def __init__(self, article_id: int, slug: str, versions: tuple[int, int]):
+        self.article_id = article_id
+        self.slug = slug
+        self.versions = versions
+
+    @classmethod
+    def current(cls, slug: str, article_id_for) -> "ArticleCopies | None":
+        """The copies of the article a slug shows; None when there is none or the cache is
+        away (the page is then built anew)."""
+        if not settings.ARTICLE_PAGE_CACHE_SECONDS:
+            return None
+        article_id = local_pages.article_id(slug, article_id_for)
+        if article_id is None:
+            return None
+        try:
+            return cls(article_id, slug, article_page_versions(article_id))
+        except CACHE_ERRORS as error:
+            logger.warning("page cache unavailable, page built anew: %s", error)
+            return None
+
+    def key(self, kind: str, variant: Variant | None = None) -> str:
+        epoch, version = self.versions
+        part = f":{variant.key()}" if variant else ""
+        return f"article-{kind}:{self.article_id}:{epoch}.{version}:{self.slug}{part}"
+
+    def get(self, key: str):
+        try:
+            return local_pages.get(key)
+        except CACHE_ERRORS as error:
+            logger.warning("page cache unavailable, copy built anew: %s", error)
+            return None
+
+    def article(self, build):
+        """The article as the page shows it (its comment count included), from the cache, else
+        `build()`. A copy is kept only when it is this very article."""
+        key = self.key("article")
+        article = self.get(key)
+        if article is None:
+            article = build()
+            if article.pk == self.article_id:
+                local_pages.put(key, article)
+        return article
+
+
+@dataclass(frozen=True)
+class Discussion:
+    html: SafeString
+    page_number: int
+
+
+def article_discussion(request, article, copies: ArticleCopies | None) -> Discussion:
+    """The HTML of the discussion page the request asks for (its threads, order and page
+    links), from the cache when it may be; `page_number` is the page shown, which differs
+    from the one asked for when that does not exist."""
+    variant = page_variant(request) if copies and copies.article_id == article.pk else None
+    key = variant and copies.key("discussion", variant)
+    if key:
+        if (stored := copies.get(key)) is not None:
+            return Discussion(mark_safe(stored), variant.page)  # noqa: S308 (built below)
+        # A page number past the end is answered without building anything: the view sends
+        # the reader to the last page.
+        pages = copies.get(copies.key("pages"))
+        if pages is not None and variant.page > pages:
+            return Discussion(mark_safe(""), pages)
+    discussion = discussion_page(
+        article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
+    )
+    html = render_to_string(
+        "comments/includes/comment_tree.html",
+        {"discussion": discussion, "article": article},
+        request=request,
+    )
+    if key and discussion.page.number == variant.page:
+        local_pages.put(key, str(html))
+        local_pages.put(copies.key("pages"), discussion.page.paginator.num_pages)
+    return Discussion(html, discussion.page.number)
+
+
+def _page_asked(request) -> str | None:
+    """The page number asked for, with 0 and below read as the first page (the paginator
+    would show the last)."""
+    page = request.GET.get("page")
+    try:
+        return "1" if int(page) < 1 else page
+    except (TypeError, ValueError):
+        return page
+
+
+def _private(response):
+    # A shared copy is served here, but each response carries the reader's own token.
+    patch_cache_control(response, private=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
 def cached_article_page(article_id_for):
-    """Cache an article page view for anonymous readers under a per-article version.
+    """Serve an article page view to plain anonymous readers from a copy they all share.
 
     `article_id_for(slug)` names the published article a slug shows, or None (then the view
-    answers, with its 404). The answer is remembered for a while; a page is stored only when
+    answers, with its 404). The answer is remembered for a while; a copy is stored only when
     the view showed that very article, so a slug that moved to another article in the meantime
     never fills the wrong entry.
     """
@@ -133,19 +256,18 @@ def cached_article_page(article_id_for):
         @wraps(view)
         def wrapper(request, *args, slug, **kwargs):
             variant = page_variant(request)
-            if variant is None or not shares_cached_pages(request):
-                return view(request, *args, slug=slug, **kwargs)
-            article_id = local_pages.article_id(slug, article_id_for)
-            if article_id is None:
-                return view(request, *args, slug=slug, **kwargs)
-            try:
-                version = article_page_version(article_id)
-                key = f"article-page:{article_id}:{version}:{slug}:{variant}"
-                stored = local_pages.get(key)
-            except CACHE_ERRORS as error:
-                logger.warning("page cache unavailable, page built anew: %s", error)
-                return view(request, *args, slug=slug, **kwargs)
-            remembered = CommentForm.initial_for(request)
+            if (
+                variant is None
+                or not settings.ARTICLE_PAGE_CACHE_SECONDS
+                or request.method not in ("GET", "HEAD")
+                or not is_plain_reader(request)
+            ):
+                return _private(view(request, *args, slug=slug, **kwargs))
+            copies = ArticleCopies.current(slug, article_id_for)
+            if copies is None:
+                return _private(view(request, *args, slug=slug, **kwargs))
+            key = copies.key("page", variant)
+            stored = copies.get(key)
             if stored is None:
                 response = view(request, *args, slug=slug, **kwargs)
                 if hasattr(response, "render"):
@@ -153,30 +275,20 @@ def cached_article_page(article_id_for):
                 shown = getattr(response, "context_data", None) or {}
                 if (
                     response.status_code != 200
-                    or getattr(shown.get("object"), "pk", None) != article_id
-                    or remembered.get("remember")
+                    or getattr(shown.get("object"), "pk", None) != copies.article_id
                 ):
-                    return response
-                content = response.content
-                token = CSRF_INPUT_RE.search(content)
-                if token:
-                    content = content.replace(token[1], CSRF_PLACEHOLDER)
-                stored = (content, response["Content-Type"])
+                    return _private(response)
+                content = CSRF_FIELD_RE.sub(CSRF_PLACEHOLDER, response.content, count=1)
+                stored = (content, response["Content-Type"], content != response.content)
                 local_pages.put(key, stored)
-                try:
-                    cache.set(key, stored, settings.ARTICLE_PAGE_CACHE_SECONDS)
-                except CACHE_ERRORS as error:
-                    logger.warning("page cache unavailable, page not shared: %s", error)
-            content, content_type = stored
-            content = with_remembered_author(content, remembered)
-            response = HttpResponse(
-                content.replace(CSRF_PLACEHOLDER, get_token(request).encode()),
-                content_type=content_type,
-            )
-            # The copy is shared here, but each response carries the reader's own token.
-            patch_cache_control(response, private=True)
-            patch_vary_headers(response, ["Cookie"])
-            return response
+            content, content_type, has_form = stored
+            if has_form:
+                field = format_html(
+                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+                    get_token(request),
+                )
+                content = content.replace(CSRF_PLACEHOLDER, field.encode(), 1)
+            return _private(HttpResponse(content, content_type=content_type))
 
         return wrapper
 

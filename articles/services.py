@@ -1,20 +1,23 @@
-"""Writes of articles: storing one parsed article file and its discussion."""
+"""Writes of articles: storing one parsed article file and its discussion, and opening or
+closing discussions."""
 
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.cache import article_page_changed
-from articles.importer import ParsedArticle, ParseError
+from articles.importer import ParsedArticle, ParsedComment, ParseError
 from articles.models import Article
 from comments.locks import lock_article
 from comments.models import Comment, tree_ids_allocate
 from comments.services import duplicates_mark
+from comments.trees.numbering import forest_number
 from newsroom.locking import lock_waits_bounded
 
 # Article fields a re-import overwrites; the slug, publication date and moderators' settings
@@ -93,37 +96,14 @@ def article_import(*, parsed: ParsedArticle, source_key: str) -> ImportResult:
     Raises LockTimeout, having stored nothing, when that lock is not granted in time.
     """
     article_check(parsed=parsed, source_key=source_key)
-    values = {name: getattr(parsed, name) for name in IMPORTED_FIELDS}
-    values["captions"] = list(parsed.captions)
-    values["body"] = [{"type": block.kind, "text": block.text} for block in parsed.body]
-
-    article = Article.objects.filter(source_key=source_key).first()
-    created = article is None
-    if created:
-        article = Article(source_key=source_key, slug=_unique_slug(parsed.title, source_key))
-        for name, value in values.items():
-            setattr(article, name, value)
-        article.save()
-        lock_article(article.pk)
-        article_changed = True
-    else:
-        lock_article(article.pk)
-        stale = [name for name, value in values.items() if getattr(article, name) != value]
-        for name in stale:
-            setattr(article, name, values[name])
-        if stale:
-            # Only the imported fields: a moderator may have changed the others meanwhile.
-            article.save(update_fields=[*stale, "updated"])
-        article_changed = bool(stale)
-
+    article, created, article_changed = _article_write(parsed=parsed, source_key=source_key)
     added, updated, removed, moved = _comments_write(
         article=article, parsed=parsed, existing=not created
     )
-    comments_changed = bool(added or updated or removed or moved)
-    changed = article_changed or comments_changed
-    if added or updated or removed:
+    comments_changed = any((added, updated, removed, moved))
+    if any((added, updated, removed)):
         duplicates_mark(article=article)
-    if changed:
+    if article_changed or comments_changed:
         article_page_changed(article.pk)
     return ImportResult(
         article=article,
@@ -132,12 +112,39 @@ def article_import(*, parsed: ParsedArticle, source_key: str) -> ImportResult:
         added=added,
         updated=updated,
         removed=removed,
-        changed=changed,
+        changed=article_changed or comments_changed,
         written=frozenset(
             model for model, wrote in ((Article, article_changed), (Comment, comments_changed))
             if wrote
         ),
     )
+
+
+def _article_write(*, parsed: ParsedArticle, source_key: str) -> tuple[Article, bool, bool]:
+    """Create the file's article, or bring the stored one's imported fields in line; lock it.
+
+    Returns (article, created, whether the article's row was written).
+    """
+    values = {name: getattr(parsed, name) for name in IMPORTED_FIELDS}
+    values["captions"] = list(parsed.captions)
+    values["body"] = [{"type": block.kind, "text": block.text} for block in parsed.body]
+
+    article = Article.objects.filter(source_key=source_key).first()
+    if article is None:
+        article = Article(
+            source_key=source_key, slug=_unique_slug(parsed.title, source_key), **values
+        )
+        article.save()
+        lock_article(article.pk)
+        return article, True, True
+    lock_article(article.pk)
+    stale = [name for name, value in values.items() if getattr(article, name) != value]
+    for name in stale:
+        setattr(article, name, values[name])
+    if stale:
+        # Only the imported fields: a moderator may have changed the others meanwhile.
+        article.save(update_fields=[*stale, "updated"])
+    return article, False, bool(stale)
 
 
 def statistics_refresh(*, models: Iterable[type[Model]]) -> None:
@@ -174,147 +181,210 @@ def _comments_write(
 
     Returns (added, updated, removed, rows whose tree fields alone changed).
     """
-    rows = (
-        list(
-            Comment.objects.for_article(article)
-            .order_by("tree_id", "lft")
-            .only("parent_id", "import_key", "author_name", "body", "status", "moderated_at",
-                  "thread_position", *TREE_FIELDS)
-        )
-        if existing
-        else []
-    )
-    by_pk = {row.pk: row for row in rows}
-    by_key = {row.import_key: row for row in rows if row.import_key}
-    # Where each row hangs now: a moderator may have moved an imported comment elsewhere.
-    parent_of = {id(row): by_pk.get(row.parent_id) for row in rows}
-    old_tree = {id(row): tuple(getattr(row, name) for name in TREE_FIELDS) for row in rows}
-
-    dirty: dict[int, Comment] = {}
-    new_rows: list[Comment] = []
-    # Children as the file orders them, under the parent they actually have.
-    file_children: dict[int | None, list[Comment]] = defaultdict(list)
-    in_file: dict[str, Comment] = {}
-    updated = 0
-    for item in parsed.walk():
-        parent = in_file[item.parent_key] if item.parent_key else None
-        position = int(item.key) if item.depth == 0 else 0
-        row = by_key.get(item.key)
-        if row is None:
-            row = Comment(
-                article=article,
-                import_key=item.key,
-                author_name=item.author,
-                body=item.body,
-                status=Comment.Status.PUBLISHED,
-                thread_position=position,
-            )
-            parent_of[id(row)] = parent
-            new_rows.append(row)
-        else:
-            status = row.status
-            if row.moderated_at is None and status == Comment.Status.REMOVED:
-                status = Comment.Status.PUBLISHED
-            content = {
-                "author_name": item.author,
-                "body": item.body,
-                "status": status,
-                "thread_position": position or row.thread_position,
-            }
-            if any(getattr(row, name) != value for name, value in content.items()):
-                for name, value in content.items():
-                    setattr(row, name, value)
-                dirty[row.pk] = row
-                updated += 1
-        in_file[item.key] = row
-        if parent_of[id(row)] is parent:
-            file_children[id(parent) if parent else None].append(row)
-
-    removed = 0
-    for row in rows:
-        if (
-            row.import_key
-            and row.import_key not in in_file
-            and row.moderated_at is None
-            and row.status != Comment.Status.REMOVED
-        ):
-            row.status = Comment.Status.REMOVED
-            dirty[row.pk] = row
-            removed += 1
-
-    moved = _tree_fields_compute(rows, new_rows, parent_of, file_children, old_tree, dirty)
-    if dirty:
-        Comment.objects.bulk_update(dirty.values(), COMMENT_FIELDS)
-    for level in sorted({row.level for row in new_rows}):
-        batch = [row for row in new_rows if row.level == level]
-        for row in batch:
-            parent = parent_of[id(row)]
-            row.parent_id = parent.pk if parent else None
-        Comment.objects.bulk_create(batch)
-    return len(new_rows), updated, removed, moved
+    rows = _comments_read(article) if existing else []
+    match = _comments_match(article=article, parsed=parsed, rows=rows)
+    removed = _comments_gone_mark(rows, in_file=match.in_file)
+    dirty = {row.pk: row for row in (*match.changed, *removed)}
+    moved = _tree_fields_compute(rows, match, dirty)
+    _comments_save(changed=list(dirty.values()), new=match.new, parent_of=match.parent_of)
+    return len(match.new), len(match.changed), len(removed), moved
 
 
-def _tree_fields_compute(
-    rows: list[Comment],
-    new_rows: list[Comment],
-    parent_of: dict[int, Comment | None],
-    file_children: dict[int | None, list[Comment]],
-    old_tree: dict[int, tuple[int, int, int, int]],
-    dirty: dict[int, Comment],
-) -> int:
-    """Give every comment of the article its tree_id, lft, rght and level in one pre-order pass.
+@dataclass
+class _Match:
+    """The file's comments matched by import key to the article's rows, or to new rows.
 
-    Each top-level comment is the root of its own tree. Siblings follow the file's order; a
-    sibling that is not in the file (posted on the site, or gone from the file) stays right
-    after the imported sibling it followed before. Existing rows whose fields change are added
-    to `dirty`; returns how many changed only there.
+    Rows are told apart by `id()`: new ones have no primary key yet.
     """
-    current_children: dict[int, list[Comment]] = defaultdict(list)
-    roots = []
-    for row in rows:  # in (tree_id, lft) order: siblings in their current order
+
+    by_key: dict[str, Comment]  # the stored imported rows, by import key
+    # Where each row hangs: a stored row keeps its parent, which a moderator may have changed.
+    parent_of: dict[int, Comment | None]
+    # Each parent's children that hang where the file puts them, in the file's order.
+    file_children: dict[int | None, list[Comment]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    in_file: dict[str, Comment] = field(default_factory=dict)  # by import key
+    new: list[Comment] = field(default_factory=list)  # in file order
+    changed: list[Comment] = field(default_factory=list)  # stored rows the file changed
+
+    @classmethod
+    def of(cls, rows: list[Comment]) -> "_Match":
+        by_pk = {row.pk: row for row in rows}
+        return cls(
+            by_key={row.import_key: row for row in rows if row.import_key},
+            parent_of={id(row): by_pk.get(row.parent_id) for row in rows},
+        )
+
+    def place(self, key: str, row: Comment, parent: Comment | None) -> None:
+        """Record that the file has `row` at `key`, under `parent`."""
+        self.in_file[key] = row
+        if self.parent_of[id(row)] is parent:
+            self.file_children[id(parent) if parent else None].append(row)
+
+
+def _comments_read(article: Article) -> list[Comment]:
+    """The article's comments in tree order (siblings in their current order), in one query."""
+    return list(
+        Comment.objects.for_article(article)
+        .order_by("tree_id", "lft")
+        .only("parent_id", "import_key", "author_name", "body", "status", "moderated_at",
+              "thread_position", *TREE_FIELDS)
+    )
+
+
+def _comments_match(*, article: Article, parsed: ParsedArticle, rows: list[Comment]) -> _Match:
+    """Match each of the file's comments to its stored row, updated, or to a new row."""
+    match = _Match.of(rows)
+    for item in parsed.walk():
+        parent = match.in_file[item.parent_key] if item.parent_key else None
+        position = int(item.key) if item.depth == 0 else 0
+        row = match.by_key.get(item.key)
+        if row is None:
+            row = _comment_new(article=article, item=item, position=position)
+            match.parent_of[id(row)] = parent
+            match.new.append(row)
+        elif _comment_update(row, item=item, position=position):
+            match.changed.append(row)
+        match.place(item.key, row, parent)
+    return match
+
+
+def _comment_new(*, article: Article, item: ParsedComment, position: int) -> Comment:
+    return Comment(
+        article=article,
+        import_key=item.key,
+        author_name=item.author,
+        body=item.body,
+        status=Comment.Status.PUBLISHED,
+        thread_position=position,
+    )
+
+
+def _comment_update(row: Comment, *, item: ParsedComment, position: int) -> bool:
+    """Give a stored row the file's text; returns whether anything changed."""
+    status = row.status
+    if row.moderated_at is None and status == Comment.Status.REMOVED:
+        # Back in the file, and removed by an earlier import rather than by a moderator.
+        status = Comment.Status.PUBLISHED
+    content = {
+        "author_name": item.author,
+        "body": item.body,
+        "status": status,
+        "thread_position": position or row.thread_position,
+    }
+    if all(getattr(row, name) == value for name, value in content.items()):
+        return False
+    for name, value in content.items():
+        setattr(row, name, value)
+    return True
+
+
+def _comments_gone_mark(rows: list[Comment], *, in_file: dict[str, Comment]) -> list[Comment]:
+    """Mark removed the imported rows gone from the file, unless a moderator decided on them."""
+    gone = [
+        row for row in rows
+        if row.import_key
+        and row.import_key not in in_file
+        and row.moderated_at is None
+        and row.status != Comment.Status.REMOVED
+    ]
+    for row in gone:
+        row.status = Comment.Status.REMOVED
+    return gone
+
+
+def _tree_fields_compute(rows: list[Comment], match: _Match, dirty: dict[int, Comment]) -> int:
+    """Give every comment of the article its tree_id, lft, rght and level.
+
+    Each top-level comment is the root of its own tree; new ones get new tree ids. Existing
+    rows whose fields change are added to `dirty`; returns how many changed only there.
+    """
+    roots, current_children = _children_current(rows, match.parent_of)
+    roots.extend(row for row in match.new if match.parent_of[id(row)] is None)
+    trees = _tree_ids_give(roots)
+    old = {id(row): tuple(getattr(row, name) for name in TREE_FIELDS) for row in rows}
+    moved = 0
+    for node, position in forest_number(
+        trees,
+        children=lambda node: _children_order(
+            match.file_children.get(id(node), []), current_children.get(id(node), [])
+        ),
+    ):
+        node.tree_id, node.lft, node.rght, node.level = position
+        if node.pk is not None and old[id(node)] != position:
+            if node.pk not in dirty:
+                moved += 1
+            dirty[node.pk] = node
+    return moved
+
+
+def _tree_ids_give(roots: list[Comment]) -> list[tuple[int, Comment]]:
+    """Each root with its tree id: a stored root keeps its own, new ones get new ones."""
+    new_tree_ids = iter(tree_ids_allocate(sum(1 for root in roots if root.pk is None)))
+    return [(next(new_tree_ids) if root.pk is None else root.tree_id, root) for root in roots]
+
+
+def _children_current(
+    rows: list[Comment], parent_of: dict[int, Comment | None]
+) -> tuple[list[Comment], dict[int, list[Comment]]]:
+    """The stored roots, and each stored row's children (by `id()`), in their current order."""
+    roots: list[Comment] = []
+    children: dict[int, list[Comment]] = defaultdict(list)
+    for row in rows:  # in (tree_id, lft) order
         parent = parent_of[id(row)]
         if parent is None:
             roots.append(row)
         else:
-            current_children[id(parent)].append(row)
-    roots.extend(row for row in new_rows if parent_of[id(row)] is None)
+            children[id(parent)].append(row)
+    return roots, children
 
-    def children(node: Comment) -> list[Comment]:
-        in_order = file_children.get(id(node), [])
-        placed = {id(row) for row in in_order}
-        anchored: dict[int | None, list[Comment]] = defaultdict(list)
-        anchor = None
-        for row in current_children.get(id(node), []):
-            if id(row) in placed:
-                anchor = id(row)
-            else:
-                anchored[anchor].append(row)
-        ordered = list(anchored[None])
-        for row in in_order:
-            ordered.append(row)
-            ordered.extend(anchored[id(row)])
-        return ordered
 
-    new_tree_ids = iter(tree_ids_allocate(sum(1 for root in roots if root.pk is None)))
-    moved = 0
-    for root in roots:
-        tree_id = next(new_tree_ids) if root.pk is None else root.tree_id
-        counter = 0
-        # Iterative pre-order walk: ("enter", node, level) then ("leave", node) after its subtree.
-        stack: list[tuple[bool, Comment, int]] = [(True, root, 0)]
-        while stack:
-            entering, node, level = stack.pop()
-            counter += 1
-            if entering:
-                node.tree_id, node.lft, node.level = tree_id, counter, level
-                stack.append((False, node, level))
-                stack.extend((True, child, level + 1) for child in reversed(children(node)))
-                continue
-            node.rght = counter
-            if node.pk is not None and old_tree[id(node)] != (
-                node.tree_id, node.lft, node.rght, node.level
-            ):
-                if node.pk not in dirty:
-                    moved += 1
-                dirty[node.pk] = node
-    return moved
+def _children_order(in_file: list[Comment], current: list[Comment]) -> list[Comment]:
+    """A node's children: those the file places there in the file's order, and the others.
+
+    A child the file does not place there (posted on the site, gone from the file, or moved
+    there by a moderator) stays right after the placed sibling it followed before.
+    """
+    placed = {id(row) for row in in_file}
+    anchored: dict[int | None, list[Comment]] = defaultdict(list)
+    anchor = None
+    for row in current:
+        if id(row) in placed:
+            anchor = id(row)
+        else:
+            anchored[anchor].append(row)
+    ordered = list(anchored[None])
+    for row in in_file:
+        ordered.append(row)
+        ordered.extend(anchored[id(row)])
+    return ordered
+
+
+def _comments_save(
+    *, changed: list[Comment], new: list[Comment], parent_of: dict[int, Comment | None]
+) -> None:
+    """Update the changed rows, then insert the new ones a level at a time."""
+    if changed:
+        Comment.objects.bulk_update(changed, COMMENT_FIELDS)
+    # A reply's parent must have its primary key before the reply is inserted.
+    for level in sorted({row.level for row in new}):
+        batch = [row for row in new if row.level == level]
+        for row in batch:
+            parent = parent_of[id(row)]
+            row.parent_id = parent.pk if parent else None
+        Comment.objects.bulk_create(batch)
+
+
+@transaction.atomic
+def discussions_set_open(*, articles: QuerySet[Article], is_open: bool) -> list[Article]:
+    """Open or close the discussion of `articles`; returns the articles that changed."""
+    changing = Article.objects.filter(pk__in=articles.order_by().values("pk")).exclude(
+        comments_open=is_open
+    )
+    changed = list(changing.order_by("pk"))
+    if changed:
+        changing.update(comments_open=is_open, updated=timezone.now())
+        for article in changed:
+            article_page_changed(article.pk)
+    return changed

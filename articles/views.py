@@ -3,9 +3,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
-from articles.page_cache import cached_article_page
+from articles.page_cache import ArticleCopies, article_discussion, cached_article_page
 from comments.models import Comment
-from comments.selectors import discussion_page, thread_page_number
+from comments.selectors import SORTS, thread_page_number
 from comments.session import own_pending_ids
 
 
@@ -25,18 +25,52 @@ class ArticleListView(ListView):
 
 
 class ArticleDetailView(DetailView):
+    """The article and its discussion; the discussion comes from the page cache when it may
+    (articles/page_cache.py), and what is the reader's own is rendered around it."""
+
     def get_queryset(self):
         return Article.objects.published().with_comment_counts()
 
+    def get(self, request, *args, **kwargs):
+        copies = ArticleCopies.current(self.kwargs["slug"], published_article_id)
+        self.object = copies.article(self.get_object) if copies else self.get_object()
+        self.discussion = article_discussion(request, self.object, copies)
+        canonical = _canonical_query(request, self.discussion.page_number)
+        if canonical is not None:
+            return redirect(f"{request.path}{canonical}")
+        return self.render_to_response(self.get_context_data(object=self.object))
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["discussion"] = discussion_page(
-            article=self.object,
-            page_number=self.request.GET.get("page"),
-            sort=self.request.GET.get("sort"),
-            own_pending=own_pending_ids(self.request.session),
+        context["discussion_html"] = self.discussion.html
+        own_pending = own_pending_ids(self.request.session)
+        context["own_pending"] = (
+            Comment.objects.for_article(self.object)
+            .filter(pk__in=own_pending, status=Comment.Status.PENDING)
+            .order_by("pk")
+            if own_pending
+            else ()
         )
         return context
+
+
+def _canonical_query(request, page_number: int) -> str | None:
+    """The query string to send the reader to when theirs asks for a page that does not exist
+    (beyond the last, 0, not a number) or an unknown order; None when theirs is fine."""
+    params = request.GET.copy()
+    page, sort = params.get("page"), params.get("sort")
+    wrong_page = page is not None and page != str(page_number)
+    wrong_sort = sort is not None and sort not in SORTS
+    if not (wrong_page or wrong_sort):
+        return None
+    if page_number > 1:
+        params["page"] = str(page_number)
+    else:
+        params.pop("page", None)
+    if wrong_sort:
+        params.pop("sort")
+    query = params.urlencode()
+    return f"?{query}" if query else ""
 
 
 def published_article_id(slug: str) -> int | None:

@@ -1,10 +1,14 @@
 from django import forms
+from django.core import signing
 
 from comments.identity import RESERVED_MESSAGE, display_name_clean, is_reserved
 from comments.models import Comment, Commenter, Report
 from comments.text import CONTROL_CHARACTER
 
 # Cookies that remember a guest's name and email for the next comment, when the guest asks.
+# Each holds its value signed with django.core.signing, whose output is ASCII: a cookie header
+# carries any name (Armenian, emoji...) and any email domain without a character a server
+# refuses.
 AUTHOR_COOKIE = "comment_author"
 EMAIL_COOKIE = "comment_email"
 REMEMBER_SALT = "comments.remember"
@@ -92,8 +96,8 @@ class CommentForm(forms.Form):
         initial = {"parent": parent.pk if parent else None}
         if request is None:
             return initial
-        name = request.get_signed_cookie(AUTHOR_COOKIE, default="", salt=REMEMBER_SALT)
-        email = request.get_signed_cookie(EMAIL_COOKIE, default="", salt=REMEMBER_SALT)
+        name = remembered_value(request, AUTHOR_COOKIE)
+        email = remembered_value(request, EMAIL_COOKIE)
         if name or email:
             initial.update(name=name, email=email, remember=True)
         return initial
@@ -118,6 +122,22 @@ def _without_controls(value: str) -> str:
             CONTROL_CHARACTER_MESSAGE.format(code=ord(bad.group())), code="control_character"
         )
     return value
+
+
+def remember_cookie_value(value: str) -> str:
+    """A remembered value as a cookie holds it: signed, ASCII."""
+    return signing.dumps(value, salt=REMEMBER_SALT)
+
+
+def remembered_value(request, cookie: str) -> str:
+    """The value a remember cookie holds; empty when it is missing, forged or old."""
+    try:
+        value = signing.loads(
+            request.COOKIES.get(cookie, ""), salt=REMEMBER_SALT, max_age=REMEMBER_MAX_AGE
+        )
+    except signing.BadSignature:
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 class ReportForm(forms.Form):

@@ -14,7 +14,7 @@ its `timeout` option bounds that wait.
 from django.conf import settings
 from django.db import transaction
 
-from articles.models import Article
+from comments.models import commented_model
 from newsroom.locking import lock_timeout_set
 
 LOCK_TIMEOUT_SECONDS_DEFAULT = 5
@@ -30,4 +30,5 @@ def lock_article(article_id: int) -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("comment tree locks must be taken inside transaction.atomic()")
     lock_timeout_set(lock_timeout_seconds())
-    list(Article.objects.select_for_update().filter(pk=article_id).values_list("pk", flat=True))
+    articles = commented_model().objects.select_for_update()
+    list(articles.filter(pk=article_id).values_list("pk", flat=True))

@@ -165,6 +165,13 @@ class Comment(MPTTModel):
         )
 
 
+def commented_model() -> type[models.Model]:
+    """The model comments are about (`Comment.article`'s, "articles.Article"), known to comments
+    only through that foreign key. Comments relies on its manager's `published()`, and on
+    `discussion_open()`, `premoderated`, `slug` and `get_absolute_url()` of its rows."""
+    return Comment._meta.get_field("article").related_model
+
+
 class CommentQueue(Comment):
     """The comments awaiting review, oldest first: the moderators' queue in the admin."""
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, Q, Value, When
 
-from articles.models import Article
 from comments.identity import STAFF_BADGE
 from comments.layout import CommentItem, comment_items, nested, page_layout
-from comments.models import Comment
+from comments.models import Comment, commented_model
 from comments.text import body_text
 
 THREADS_PER_PAGE = 50
@@ -148,7 +147,7 @@ def commenter_comments(commenter):
     articles (for the profile page's titles and links)."""
     return (
         Comment.objects.visible()
-        .filter(commenter=commenter, article__in=Article.objects.published())
+        .filter(commenter=commenter, article__in=commented_model().objects.published())
         .select_related("article")
         .order_by("-created", "-pk")
     )

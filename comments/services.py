@@ -6,22 +6,21 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.cache import article_page_changed
-from articles.models import Article
 from comments.forms import PARENT_GONE
 from comments.locks import lock_article
 from comments.models import BlockedCommenter, Comment, Commenter, Report, reporter_key
 from comments.moderation import Verdict, comment_screen, is_duplicate
+from comments.signals import discussion_changed_send
 from newsroom.locking import lock_waits_bounded
 
 
 @transaction.atomic
-def duplicates_mark(*, article: Article) -> int:
+def duplicates_mark(*, article: Model) -> int:
     """Flag, in page order, each comment that repeats an earlier one by the same author.
 
     Returns how many comments are flagged now.
@@ -45,7 +44,7 @@ def duplicates_mark(*, article: Article) -> int:
     if unflagged:
         Comment.objects.filter(pk__in=unflagged).update(is_duplicate=False)
     if flagged or unflagged:
-        article_page_changed(article.pk)
+        discussion_changed_send(article.pk)
     return Comment.objects.for_article(article).filter(is_duplicate=True).count()
 
 
@@ -64,7 +63,7 @@ def _selected(comments: QuerySet[Comment]) -> QuerySet[Comment]:
 
 def _pages_changed(comments: list[Comment]) -> None:
     for article_id in {comment.article_id for comment in comments}:
-        article_page_changed(article_id)
+        discussion_changed_send(article_id)
 
 
 def _comments_decide(
@@ -208,7 +207,7 @@ def comment_update(
     if fields:
         # Only the edited columns: the in-memory lft/rght may be older than the lock.
         comment.save(update_fields=fields)
-        article_page_changed(comment.article_id)
+        discussion_changed_send(comment.article_id)
 
 
 @transaction.atomic
@@ -223,22 +222,8 @@ def comments_delete(*, comments: QuerySet[Comment]) -> int:
         for comment in doomed:
             comment.delete()
     for article_id in article_ids:
-        article_page_changed(article_id)
+        discussion_changed_send(article_id)
     return len(doomed)
-
-
-@transaction.atomic
-def discussions_set_open(*, articles: QuerySet[Article], is_open: bool) -> list[Article]:
-    """Open or close the discussion of `articles`; returns the articles that changed."""
-    changing = Article.objects.filter(pk__in=articles.order_by().values("pk")).exclude(
-        comments_open=is_open
-    )
-    changed = list(changing.order_by("pk"))
-    if changed:
-        changing.update(comments_open=is_open, updated=timezone.now())
-        for article in changed:
-            article_page_changed(article.pk)
-    return changed
 
 
 @dataclass(frozen=True)
@@ -277,7 +262,7 @@ def _reply_target(parent: Comment) -> Comment:
 @transaction.atomic
 def comment_post(
     *,
-    article: Article,
+    article: Model,
     parent_id: int | None,
     author_name: str,
     author_email: str,
@@ -336,7 +321,7 @@ def comment_post(
     )
     comment.save()
     if comment.status == Comment.Status.PUBLISHED:
-        article_page_changed(article.pk)
+        discussion_changed_send(article.pk)
     return PostResult(comment=comment, reasons=tuple(verdict.reasons))
 
 
@@ -442,4 +427,4 @@ def commenter_comments_refresh(*, commenter: Commenter) -> None:
         author_name=commenter.display_name
     )
     for article_id in sorted(set(comments.values_list("article_id", flat=True).distinct())):
-        article_page_changed(article_id)
+        discussion_changed_send(article_id)

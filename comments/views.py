@@ -3,23 +3,23 @@ import math
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from articles.models import Article
 from comments import services
 from comments.forms import (
     AUTHOR_COOKIE,
     EMAIL_COOKIE,
     REMEMBER_MAX_AGE,
-    REMEMBER_SALT,
     AccountCommentForm,
     CommentForm,
     ReportForm,
+    remember_cookie_value,
 )
 from comments.identity import RESERVED_MESSAGE, has_verified_email, is_reserved
 from comments.locks import lock_timeout_seconds
-from comments.models import Comment
+from comments.models import Comment, commented_model
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
 from newsroom.locking import LockTimeout
@@ -33,15 +33,15 @@ def _client_ip(request) -> str | None:
         return None
 
 
-def _article(slug: str) -> Article:
-    return get_object_or_404(Article.objects.published(), slug=slug)
+def _article(slug: str) -> Model:
+    return get_object_or_404(commented_model().objects.published(), slug=slug)
 
 
-def _closed(request, article: Article):
+def _closed(request, article: Model):
     return render(request, "comments/closed.html", {"article": article}, status=403)
 
 
-def _replied_to(article: Article, form: CommentForm) -> Comment | None:
+def _replied_to(article: Model, form: CommentForm) -> Comment | None:
     """The visible comment the form replies to, if any, to show above the form again."""
     parent_id = form.cleaned_data.get("parent")
     if parent_id is None:
@@ -49,7 +49,7 @@ def _replied_to(article: Article, form: CommentForm) -> Comment | None:
     return Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
 
 
-def _form_page(request, article: Article, form: CommentForm):
+def _form_page(request, article: Model, form: CommentForm):
     """The form again, with its messages and everything typed, and the comment replied to."""
     return render(
         request,
@@ -59,7 +59,7 @@ def _form_page(request, article: Article, form: CommentForm):
     )
 
 
-def _too_many(request, article: Article, retry_after: int, *, what: str):
+def _too_many(request, article: Model, retry_after: int, *, what: str):
     response = render(
         request,
         "429.html",
@@ -70,7 +70,7 @@ def _too_many(request, article: Article, retry_after: int, *, what: str):
     return response
 
 
-def _busy(request, article: Article, form: CommentForm):
+def _busy(request, article: Model, form: CommentForm):
     """The discussion's lock stayed taken too long: nothing was stored, the form is kept."""
     retry_after = math.ceil(lock_timeout_seconds())
     context = {
@@ -96,10 +96,9 @@ def _remember_author(response, form: CommentForm) -> None:
             (AUTHOR_COOKIE, form.cleaned_data["name"]),
             (EMAIL_COOKIE, form.cleaned_data["email"]),
         ):
-            response.set_signed_cookie(
+            response.set_cookie(
                 cookie,
-                value,
-                salt=REMEMBER_SALT,
+                remember_cookie_value(value),
                 max_age=REMEMBER_MAX_AGE,
                 secure=settings.SESSION_COOKIE_SECURE,
                 httponly=True,
@@ -110,7 +109,7 @@ def _remember_author(response, form: CommentForm) -> None:
         response.delete_cookie(EMAIL_COOKIE, samesite="Lax")
 
 
-def _unverified(request, article: Article):
+def _unverified(request, article: Model):
     """A signed-in reader whose address is not verified yet: nothing is stored."""
     return render(request, "comments/unverified.html", {"article": article}, status=403)
 

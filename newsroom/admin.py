@@ -18,6 +18,7 @@ class ThrottledAuthenticationForm(AdminAuthenticationForm):
 
     Failures are counted per user name and per IP address (ADMIN_LOGIN_RATE_LIMIT), so guessing
     one account's password from many addresses, or many accounts from one, is slowed alike.
+    With the counter store away, each process counts on its own (newsroom/ratelimit.py).
     """
 
     error_messages = {
@@ -29,12 +30,14 @@ class ThrottledAuthenticationForm(AdminAuthenticationForm):
     }
 
     def clean(self):
+        # Counted before the password is checked, so concurrent guesses cannot all slip in
+        # under the limit; a sign-in that succeeds takes its count back.
         window = signin_window()
         who = {
             "ip": self.request.META.get("REMOTE_ADDR") if self.request else None,
             "user": self.cleaned_data.get("username"),
         }
-        wait = window.blocked(**who)
+        wait = window.hit(**who)
         if wait:
             minutes = -(-wait // 60)
             raise ValidationError(
@@ -42,12 +45,9 @@ class ThrottledAuthenticationForm(AdminAuthenticationForm):
                 code="throttled",
                 params={"wait": ngettext("%d minute", "%d minutes", minutes) % minutes},
             )
-        try:
-            return super().clean()
-        except ValidationError as error:
-            if error.code == "invalid_login":
-                window.hit(**who)
-            raise
+        cleaned_data = super().clean()
+        window.forgive(**who)
+        return cleaned_data
 
 
 class NewsroomAdminSite(AdminSite):

@@ -23,6 +23,8 @@ WHOLE_NUMBERS = [
     ("DATABASE_CONN_MAX_AGE", "DATABASE_CONN_MAX_AGE", 0),
     ("SECURE_HSTS_SECONDS", "DJANGO_HSTS_SECONDS", 0),
 ]
+# Settings in seconds that must be more than 0: (setting, environment variable).
+POSITIVE_SECONDS = [("COMMENTS_LOCK_TIMEOUT_SECONDS", "COMMENTS_LOCK_TIMEOUT_SECONDS")]
 RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
 TAG = "newsroom_settings"
 
@@ -42,6 +44,23 @@ def check_whole_numbers(app_configs, **kwargs):
                 f"{variable} must be a whole number of at least {minimum}, not {value!r}.",
                 hint=f"Set {variable} in the environment to a whole number, or unset it.",
                 id="newsroom.E001",
+            )
+        )
+    return errors
+
+
+@register(TAG)
+def check_positive_seconds(app_configs, **kwargs):
+    errors = []
+    for setting, variable in POSITIVE_SECONDS:
+        value = getattr(settings, setting, None)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            continue
+        errors.append(
+            Error(
+                f"{variable} must be a number of seconds greater than 0, not {value!r}.",
+                hint=f"Set {variable} in the environment to a number such as 5, or unset it.",
+                id="newsroom.E003",
             )
         )
     return errors

@@ -3,7 +3,11 @@ import ipaddress
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+
+from newsroom.locking import LockTimeout, is_lock_timeout
 
 
 class AdminContentSecurityPolicyMiddleware:
@@ -77,3 +81,31 @@ class RejectNulMiddleware:
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.POST.lists()
         )
+
+
+class LockTimeoutMiddleware:
+    """Answer a write that waited too long for a lock with a retryable 503, not a 500.
+
+    The posting view answers its own (with the reader's text kept); this covers every other
+    writer, such as a moderator's decision in the admin while an import holds the article.
+    Nothing was written: the transaction that waited has been rolled back.
+    """
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, LockTimeout) and not (
+            isinstance(exception, OperationalError) and is_lock_timeout(exception)
+        ):
+            return None
+        response = render(
+            request, "503.html", {"retry_after": self.RETRY_AFTER_SECONDS}, status=503
+        )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response

@@ -37,6 +37,17 @@ def env_int(name: str, default: int) -> int | str:
         return value
 
 
+def env_float(name: str, default: float) -> float | str:
+    """The variable as a number of seconds; anything else is kept as written for the checks."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -85,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "newsroom.middleware.AdminContentSecurityPolicyMiddleware",
+    "newsroom.middleware.LockTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -140,21 +152,41 @@ if DATABASE_REPLICA_URL:
     DATABASE_ROUTERS = ["newsroom.db.ReplicaRouter"]
     MIDDLEWARE.append("newsroom.db.ReplicaReadsMiddleware")
 
-# Cache: Redis when REDIS_URL is set, local memory otherwise.
+# Cache: Redis when REDIS_URL is set, local memory otherwise. The default cache holds page
+# copies and may evict them; the rate-limit and sign-in counters have a cache of their own
+# (COUNTERS_REDIS_URL, the same Redis by default), which a flood of pages cannot empty.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "newsroom.redis_cache.PooledRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "newsroom",
-        }
+COUNTERS_REDIS_URL = os.environ.get("COUNTERS_REDIS_URL", "") or REDIS_URL
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "newsroom.redis_cache.PooledRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "newsroom",
     }
-    # Sessions are read from Redis by every gunicorn instance, and kept in the database too, so
-    # a restart of Redis (which keeps nothing on disk) signs no moderator out.
-    SESSION_ENGINE = "newsroom.sessions"
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = {
+    "default": (
+        redis_cache(REDIS_URL)
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+    ),
+    "counters": (
+        redis_cache(COUNTERS_REDIS_URL)
+        if COUNTERS_REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "counters",
+            # Counters are only made by posts and sign-ins, a few hundred bytes each.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+}
+# Sessions live in the database only: a sign-out deletes the row and is final, and a restart
+# or an outage of Redis signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Seconds an article page stays in the cache for anonymous readers; 0 turns the page cache off.
 ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)
@@ -250,7 +282,11 @@ LOGGING = {
 }
 
 # Comments.
+# Addresses written as www.example.org link to https://, as Django 2028 will do by default.
+URLIZE_ASSUME_HTTPS = True
 COMMENTS_MAX_DEPTH = env_int("COMMENTS_MAX_DEPTH", 8)
+# How long a comment write or an import waits for its article's lock before a "busy" answer.
+COMMENTS_LOCK_TIMEOUT_SECONDS = env_float("COMMENTS_LOCK_TIMEOUT_SECONDS", 5)
 # Discussions close this many days after publication; unset keeps them open.
 COMMENTS_CLOSE_AFTER_DAYS = (
     env_int("COMMENTS_CLOSE_AFTER_DAYS", 0) if os.environ.get("COMMENTS_CLOSE_AFTER_DAYS") else None

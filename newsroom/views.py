@@ -1,4 +1,4 @@
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
@@ -15,11 +15,12 @@ def _database_ok() -> bool:
         return False
 
 
-def _cache_ok() -> bool:
+def _cache_ok(alias: str = "default") -> bool:
     # A key of its own: checks running at once in other workers must not overwrite it.
     # Each backend raises its own errors (redis.ConnectionError, ...): any failure means down.
     value = get_random_string(12)
     key = f"healthz:{value}"
+    cache = caches[alias]
     try:
         cache.set(key, value, timeout=10)
         healthy = cache.get(key) == value
@@ -35,6 +36,7 @@ def healthz(request):
     parts = {
         "database": "ok" if _database_ok() else "error",
         "cache": "ok" if _cache_ok() else "error",
+        "counters": "ok" if _cache_ok("counters") else "error",
     }
     healthy = all(state == "ok" for state in parts.values())
     return JsonResponse(

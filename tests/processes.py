@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # The project's own settings in this process's environment; the child gets only those given.
 OWN_SETTINGS = (
-    "DJANGO_", "DATABASE_", "REDIS_", "COMMENT", "ADMIN_LOGIN_", "ARTICLE_PAGE_", "TRUSTED_PROXY_",
-    "GUNICORN_", "PORT",
+    "DJANGO_", "DATABASE_", "REDIS_", "COUNTERS_", "COMMENT", "ADMIN_LOGIN_", "ARTICLE_PAGE_",
+    "TRUSTED_PROXY_", "GUNICORN_", "PORT",
 )
 
 

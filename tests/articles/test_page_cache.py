@@ -1,21 +1,15 @@
 """The article page cache: shared by anonymous readers, invalidated by every change."""
 
 import re
-import time
 
 import pytest
-import redis
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
-from django.http import HttpResponse
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from articles.cache import version_mirror
-from articles.page_cache import local_pages
-from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, REMEMBER_SALT
+from articles.page_cache import CSRF_PLACEHOLDER, local_pages
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, remember_cookie_value
 from comments.models import Comment
 from comments.services import comments_remove
 from tests.factories import make_article, make_comment
@@ -59,7 +53,7 @@ def test_each_reader_gets_a_csrf_token_of_their_own_and_can_post(article, settin
     for reader in readers:
         response = get(reader, article)
         tokens.append(csrf_token(response))
-        assert "__newsroom_csrf_token__" not in response.content.decode()
+        assert CSRF_PLACEHOLDER.decode() not in response.content.decode()
         assert response.cookies["csrftoken"].value
     assert tokens[0] != tokens[1]
     for n, (reader, token) in enumerate(zip(readers, tokens, strict=True)):
@@ -105,28 +99,29 @@ def test_made_up_query_strings_are_served_fresh_and_not_stored(
     article, django_assert_num_queries
 ):
     get(Client(), article, utm="a")
-    # The article, the thread count and the comments: built anew, as with the cache off.
-    with django_assert_num_queries(3):
+    # The thread count and the comments: the discussion built anew each time (the article
+    # itself is the same for any query string and comes from its cached copy).
+    with django_assert_num_queries(2):
         get(Client(), article, utm="b")
 
 
-def test_a_signed_in_user_never_gets_the_cached_page(article, client):
+def test_a_signed_in_user_never_gets_the_cached_page(article, client, monkeypatch):
     get(Client(), article)
     user = get_user_model().objects.create_user("editor", password="x" * 20)
     client.force_login(user)
-    # The shared copy looks the same, so count queries: the page is built anew.
-    with CaptureQueriesContext(connection) as queries:
-        assert get(client, article).status_code == 200
-    assert len(queries) > 2
+    read = []
+    original = local_pages.get
+    monkeypatch.setattr(local_pages, "get", lambda key: read.append(key) or original(key))
+    assert get(client, article).status_code == 200
+    # The page is rendered for them, around the cached article and discussion only.
+    assert read and not any(key.startswith("article-page:") for key in read)
 
 
 def remembered(name: str, email: str) -> Client:
     """A reader whose browser keeps the signed name and email cookies the posting view sets."""
-    cookies = HttpResponse()
-    cookies.set_signed_cookie(AUTHOR_COOKIE, name, salt=REMEMBER_SALT)
-    cookies.set_signed_cookie(EMAIL_COOKIE, email, salt=REMEMBER_SALT)
     reader = Client()
-    reader.cookies.update(cookies.cookies)
+    reader.cookies[AUTHOR_COOKIE] = remember_cookie_value(name)
+    reader.cookies[EMAIL_COOKIE] = remember_cookie_value(email)
     return reader
 
 
@@ -134,13 +129,14 @@ def without_csrf_tokens(response) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
 
 
-@pytest.mark.parametrize("name", ["Ann Smith", '"><script>alert(1)</script> & Co\''])
-def test_a_remembered_reader_gets_the_cached_page_with_the_form_filled_as_if_built(
-    article, settings, name, django_assert_max_num_queries
+@pytest.mark.parametrize("name", ["Ann Smith", '"><script>alert(1)</script> & Co\'', "Անի 🌷"])
+def test_a_remembered_reader_gets_the_cached_discussion_and_a_form_of_their_own(
+    article, settings, name, django_assert_num_queries
 ):
     get(Client(), article)
     reader = remembered(name, "ann@example.org")
-    with django_assert_max_num_queries(0):
+    # No query: the article and the discussion come from the cache, the form is theirs.
+    with django_assert_num_queries(0):
         cached = get(reader, article)
     settings.ARTICLE_PAGE_CACHE_SECONDS = 0
     built = get(reader, article)
@@ -150,6 +146,7 @@ def test_a_remembered_reader_gets_the_cached_page_with_the_form_filled_as_if_bui
     assert 'value="ann@example.org"' in html
     assert 'id="id_remember" checked>' in html
     assert "<script>alert" not in html
+    assert html.count("Opinion number") == 20
 
 
 def test_a_remembered_name_never_reaches_the_shared_copy(article, django_assert_max_num_queries):
@@ -247,25 +244,12 @@ def test_another_worker_serves_the_shared_copy_without_building_it(
     assert "Opinion number 19." in response.content.decode()
 
 
-def restart_shared_cache() -> None:
-    """Empty the shared cache as a restart of Redis does, connections dropped included."""
-    cache.clear()
-    mirror = version_mirror()
-    if mirror is not None and mirror.ready:
-        generation = mirror.generation
-        redis.Redis.from_url(mirror.redis_url).client_kill_filter(_type="pubsub")
-        deadline = time.monotonic() + 10
-        while not (mirror.ready and mirror.generation > generation):
-            assert time.monotonic() < deadline, "the page versions did not subscribe again"
-            time.sleep(0.01)
-
-
-def test_after_the_shared_cache_restarts_no_copy_from_memory_is_served(article):
+def test_after_the_shared_cache_restarts_empty_no_copy_from_memory_is_served(article):
     get(Client(), article)
     get(Client(), article)
     # Written without its commit hook: only the restart can make the page change.
     make_comment(article, body="Written while the cache was down.")
-    restart_shared_cache()
+    cache.clear()
     assert "Written while the cache was down." in get(Client(), article).content.decode()
 
 
@@ -283,3 +267,99 @@ def test_a_slug_given_to_another_article_shows_that_article(
         assert "A different story" in page and "Summit cancelled" not in page
     moved = Client().get("/articles/summit-cancelled-2014/").content.decode()
     assert "Summit cancelled" in moved
+
+
+def test_a_signed_in_reader_gets_the_cached_discussion_around_a_page_of_their_own(
+    article, client, django_assert_num_queries
+):
+    get(Client(), article)
+    user = get_user_model().objects.create_user("editor", password="x" * 20)
+    client.force_login(user)
+    # The session, the user and the name the form comments under (the account's commenter):
+    # the article and the discussion come from the cache.
+    with django_assert_num_queries(3):
+        html = get(client, article).content.decode()
+    assert html.count("Opinion number") == 20
+    assert "Commenting as <strong>editor</strong>" in html
+
+
+def test_a_pending_comment_shows_above_the_shared_discussion_for_its_author_only(
+    article, settings, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    settings.COMMENT_RATE_LIMIT = "off"
+    article.premoderated = True
+    article.save()
+    get(Client(), article)
+    author = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        author.post(
+            reverse("comments:post", args=[article.slug]),
+            {"name": "Ann", "email": "ann@example.com", "body": "Held for review.", "parent": ""},
+        )
+    get(author, article)
+    # The session and the reader's pending comments; the article and discussion are shared.
+    with django_assert_num_queries(2):
+        html = get(author, article).content.decode()
+    block = html[html.index("Your comments awaiting moderation") : html.index("Opinion number 0.")]
+    assert "Held for review." in block and 'class="comment comment--pending"' in block
+    assert html.count("Held for review.") == 1
+    assert "Your comments awaiting moderation" not in get(Client(), article).content.decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["__newsroom_csrf_token__", CSRF_PLACEHOLDER.decode(), 'csrfmiddlewaretoken" value="x">'],
+)
+def test_a_comment_cannot_have_a_readers_csrf_token_written_into_it(article, text):
+    make_comment(article, body=f"See https://evil.example/?t={text} now.")
+    get(Client(), article)
+    reader = Client()
+    get(reader, article)
+    response = get(reader, article)
+    token = csrf_token(response)
+    html = response.content.decode()
+    assert html.count(token) == 1
+    assert html.count('name="csrfmiddlewaretoken"') == 1
+    assert CSRF_PLACEHOLDER.decode() not in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"page": "2"}, {"page": "999999"}, {"page": "0"}, {"page": "x"}, {"sort": "bogus"},
+     {"sort": "newest", "page": "7"}],
+)
+def test_a_page_that_does_not_exist_is_redirected_and_not_stored(
+    article, query, django_assert_max_num_queries
+):
+    get(Client(), article)
+    get(Client(), article, sort="newest")
+    stored = set(local_pages.copies)
+    # Past the end: known from the cached page count, nothing is built.
+    past_the_end = int(query["page"]) > 1 if query.get("page", "").isdigit() else False
+    with django_assert_max_num_queries(0 if past_the_end else 2):
+        response = get(Client(), article, **query)
+    assert response.status_code == 302
+    assert response["Location"] in (
+        article.get_absolute_url(), f"{article.get_absolute_url()}?sort=newest"
+    )
+    assert set(local_pages.copies) == stored
+
+
+def test_a_flood_of_page_requests_leaves_the_posting_limit_standing(
+    article, settings, monkeypatch
+):
+    settings.COMMENT_RATE_LIMIT = "2/60"
+    # One window throughout, however long the flood takes.
+    monkeypatch.setattr("newsroom.ratelimit.time.time", lambda: 6000.0)
+    url = reverse("comments:post", args=[article.slug])
+
+    def post(n):
+        return Client().post(
+            url, {"name": "Ann", "email": "ann@example.com", "body": f"Post {n}.", "parent": ""}
+        ).status_code
+
+    assert [post(1), post(2)] == [302, 302]
+    flood = Client()
+    for n in range(1_000):
+        get(flood, article, page=n + 1)
+    assert post(3) == 429

@@ -360,11 +360,23 @@ class TestArticlePage:
         html = detail(client, article).content.decode()
         assert html.index(f'id="comment-{old.pk}"') < html.index(f'id="comment-{new.pk}"')
 
-    @pytest.mark.parametrize("query", [{"sort": "bogus"}, {"page": "x"}, {"page": "999"}])
-    def test_bad_sort_or_page_still_answers(self, client, query):
+    @pytest.mark.parametrize(
+        ("query", "target"),
+        [
+            ({"sort": "bogus"}, ""),
+            ({"page": "x"}, ""),
+            ({"page": "0"}, ""),
+            ({"page": "999"}, ""),
+            ({"page": "999", "sort": "newest"}, "?sort=newest"),
+        ],
+    )
+    def test_a_bad_sort_or_page_is_sent_to_the_nearest_page(self, client, query, target):
         article = make_article()
         comment = make_comment(article)
         response = detail(client, article, **query)
+        assert response.status_code == 302
+        assert response["Location"] == f"{article.get_absolute_url()}{target}"
+        response = client.get(article.get_absolute_url(), query, follow=True)
         assert response.status_code == 200
         assert f'id="comment-{comment.pk}"' in response.content.decode()
 
@@ -377,7 +389,9 @@ class TestArticlePage:
         assert shown == [roots[2].pk, roots[1].pk]
         assert 'href="?sort=newest&amp;page=3#comments"' in html
         assert 'href="?sort=newest&amp;page=1#comments"' in html
-        last = detail(client, article, page=99).content.decode()
+        last = detail(client, article, page=99)
+        assert last["Location"] == f"{article.get_absolute_url()}?page=3"
+        last = detail(client, article, page=3).content.decode()
         assert f'data-comment-id="{roots[4].pk}"' in last
 
     def test_unknown_or_unpublished_article_is_a_friendly_404(self, client):

@@ -17,6 +17,7 @@ from comments.models import BlockedCommenter, Comment, Commenter, ModerationPoli
 from comments.moderation import comment_screen
 from comments.services import commenter_create, duplicates_mark
 from tests.factories import make_article, make_comment, make_reader
+from tests.helpers import held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -681,6 +682,29 @@ def test_the_queue_filtered_by_article(mod_client):
 
     assert response.status_code == 200
     assert [c.pk for c in response.context["cl"].result_list] == [waiting.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_waiting_past_the_lock_timeout_answers_503_and_changes_nothing(
+    mod_client, settings
+):
+    from comments.locks import lock_article
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.3
+    article = make_article()
+    comment = make_comment(article, status=Comment.Status.PENDING)
+    with held_elsewhere(lambda: lock_article(article.pk)):
+        response = mod_client.post(
+            CHANGELIST, {"action": "approve_comments", "_selected_action": [comment.pk]}
+        )
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "Busy for a moment, please try again" in response.content.decode()
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.PENDING
 
 
 def test_a_commenter_s_badge_edited_in_the_admin_shows_on_the_cached_page(

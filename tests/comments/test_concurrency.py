@@ -9,15 +9,16 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from articles.importer import article_parse
 from articles.services import article_import
-from comments.integrity import tree_problems
 from comments.models import Comment
+from comments.trees.checks import tree_problems
 from tests.factories import make_article, make_comment
+from tests.helpers import held_elsewhere
 from tests.processes import django_process
 
 
@@ -133,28 +134,11 @@ def test_postgresql_an_import_holding_its_article_does_not_block_threads_elsewhe
     settings.COMMENT_RATE_LIMIT = "off"
     other = make_article()
     parsed = article_parse("Held Story\n\nCITY—Text.\n\n  1. Ann said:\n\n    Hello.\n")
-    held, release = threading.Event(), threading.Event()
-
-    def import_and_hold():
-        try:
-            with transaction.atomic():
-                article_import(parsed=parsed, source_key="held")
-                held.set()
-                # Long past the post's lock timeout: the old forest lock made it wait this out.
-                release.wait(timeout=20)
-        finally:
-            connection.close()
-
-    importer = threading.Thread(target=import_and_hold)
-    importer.start()
-    try:
-        assert held.wait(timeout=10)
+    # Held long past the post's lock timeout: the old table-wide lock made it wait this out.
+    with held_elsewhere(lambda: article_import(parsed=parsed, source_key="held")):
         started = time.monotonic()
         response = Client().post(reverse("comments:post", args=[other.slug]), _payload(1))
         elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        importer.join(timeout=30)
 
     assert response.status_code == 302
     assert elapsed < 3
@@ -175,7 +159,7 @@ from tests.comments import test_concurrency as t
 from tests.factories import make_article, make_comment
 from articles.importer import article_parse
 from articles.services import article_import
-from comments.integrity import tree_problems
+from comments.trees.checks import tree_problems
 from comments.models import Comment
 
 article = make_article()

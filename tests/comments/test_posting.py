@@ -1,23 +1,28 @@
-import threading
+import http.cookiejar
+import re
 import time
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.core import signing
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 import comments.views
 from articles.cache import article_page_version
-from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE
-from comments.integrity import tree_problems
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, PARENT_GONE, REMEMBER_SALT
 from comments.locks import lock_article
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
 from comments.moderation import BLOCKED_MESSAGE, REFUSED_MESSAGE
 from comments.session import OWN_PENDING_KEY
+from comments.trees.checks import tree_problems
 from newsroom.locking import LockTimeout
 from tests.factories import make_article, make_comment
+from tests.helpers import held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -459,7 +464,9 @@ def test_remember_sets_signed_cookies_and_prefills_the_next_form(client):
 
     cookie = response.cookies[AUTHOR_COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"] > 3e7
-    assert "Ada Reader" in cookie.value and cookie.value != "Ada Reader"
+    # Signed, and in ASCII whatever the name (django.core.signing).
+    assert cookie.value.isascii() and "Ada Reader" not in cookie.value
+    assert signing.loads(cookie.value, salt=REMEMBER_SALT) == "Ada Reader"
     form = client.get(reply_url(parent)).context["form"]
     assert form["name"].value() == "Ada Reader"
     assert form["email"].value() == "ada@example.com"
@@ -569,27 +576,10 @@ def test_a_post_waiting_past_the_lock_timeout_gets_a_503_within_it(settings):
     settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.5
     settings.COMMENT_RATE_LIMIT = "off"
     article = make_article()
-    held, release = threading.Event(), threading.Event()
-
-    def hold_the_article():
-        try:
-            with transaction.atomic():
-                lock_article(article.pk)
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_article)
-    holder.start()
-    try:
-        assert held.wait(timeout=10)
+    with held_elsewhere(lambda: lock_article(article.pk)):
         started = time.monotonic()
         response = Client().post(post_url(article), data(body="Typed with care."))
         elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join(timeout=30)
 
     html = response.content.decode()
     assert response.status_code == 503
@@ -599,3 +589,55 @@ def test_a_post_waiting_past_the_lock_timeout_gets_a_503_within_it(settings):
     # Half a second of waiting, then the answer; without a timeout it waited for the holder.
     assert elapsed < 5
     assert Comment.objects.count() == 0
+
+
+# Remembered names and emails in any script
+
+UNICODE_AUTHORS = [
+    ("Անի Հակոբյան", "ani@example.am"),
+    ("Анна Петрова", "anna@example.ru"),
+    ("王小明", "xiaoming@example.cn"),
+    ("Ada 🌷🚀", "ada@example.com"),
+    ("Ada Reader", "ada@пример.рф"),
+]
+
+
+@pytest.mark.parametrize(("name", "email"), UNICODE_AUTHORS)
+def test_a_remembered_name_or_email_in_any_script_round_trips(client, name, email):
+    article = make_article()
+
+    response = client.post(post_url(article), data(name=name, email=email, remember="on"))
+
+    assert response.status_code == 302
+    for cookie in (AUTHOR_COOKIE, EMAIL_COOKIE):
+        assert response.cookies[cookie].OutputString().isascii()
+    page = client.get(response["Location"], follow=True).content.decode()
+    assert "Thank you, your comment is published." in page
+    assert f'value="{name}"' in page and f'value="{email}"' in page
+    assert Comment.objects.filter(author_name=name, author_email=email).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("name", "email"), UNICODE_AUTHORS)
+def test_a_real_wsgi_server_accepts_the_remembered_name_and_confirms_once(
+    live_server, name, email
+):
+    article = make_article()
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    url = f"{live_server.url}{article.get_absolute_url()}"
+    with browser.open(url) as response:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode())
+    form = urllib.parse.urlencode(
+        data(name=name, email=email, remember="on", csrfmiddlewaretoken=token[1])
+    ).encode()
+
+    # The post answers with a redirect carrying the cookies, which the opener follows.
+    with browser.open(f"{live_server.url}{post_url(article)}", data=form) as response:
+        assert response.status == 200
+        page = response.read().decode()
+
+    assert "Thank you, your comment is published." in page
+    assert f'value="{name}"' in page
+    assert Comment.objects.filter(author_name=name, author_email=email).count() == 1

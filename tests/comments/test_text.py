@@ -24,7 +24,7 @@ class TestBodyHtml:
         )
 
     def test_www_addresses_get_a_scheme(self):
-        assert 'href="http://www.example.org"' in body_html("at www.example.org, today")
+        assert 'href="https://www.example.org"' in body_html("at www.example.org, today")
 
     def test_brackets_belonging_to_the_address_stay(self):
         html = body_html("(see https://en.wikipedia.org/wiki/Artsakh_(region))")

@@ -103,3 +103,17 @@ def test_gunicorn_refuses_to_start_with_a_bad_setting():
     assert "TRUSTED_PROXY_HOPS must be a whole number of at least 0, not -1" in (
         result.stdout + result.stderr
     )
+
+
+@pytest.mark.parametrize("value", [0, -1, "soon", None])
+def test_the_lock_timeout_must_be_a_positive_number_of_seconds(settings, value):
+    from newsroom.checks import check_positive_seconds
+
+    settings.COMMENTS_LOCK_TIMEOUT_SECONDS = value
+    [error] = check_positive_seconds(None)
+    assert error.id == "newsroom.E003"
+    assert error.msg == (
+        f"COMMENTS_LOCK_TIMEOUT_SECONDS must be a number of seconds greater than 0, not {value!r}."
+    )
+    settings.COMMENTS_LOCK_TIMEOUT_SECONDS = 0.5
+    assert check_positive_seconds(None) == []

@@ -63,3 +63,18 @@ def test_the_image_serves_gunicorn_as_a_non_root_user_with_a_health_check():
     assert "collectstatic" in dockerfile
     assert re.search(r"^HEALTHCHECK .*", dockerfile, re.M) and "/healthz" in dockerfile
     assert re.search(r'^CMD \["gunicorn"', dockerfile, re.M)
+
+
+def test_page_copies_may_be_evicted_but_counters_never():
+    services = compose()["services"]
+
+    def option(service, name):
+        command = services[service]["command"]
+        return command[command.index(name) + 1]
+
+    for service, policy in (("redis", "allkeys-lru"), ("counters", "noeviction")):
+        assert option(service, "--maxmemory").endswith("mb")
+        assert option(service, "--maxmemory-policy") == policy
+    for name in ("web", "migrate"):
+        assert services[name]["environment"]["COUNTERS_REDIS_URL"] == "redis://counters:6379/0"
+    assert services["web"]["depends_on"]["counters"]["condition"] == "service_healthy"

@@ -7,12 +7,15 @@ from django.urls import reverse
 
 from newsroom.views import _cache_ok
 
+# Nothing listens on port 1: the connection is refused at once.
+AWAY = {"BACKEND": "newsroom.redis_cache.PooledRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+
 
 @pytest.mark.django_db
 def test_healthz_reports_ok(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "counters": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -24,33 +27,37 @@ def test_healthz_reports_a_failing_database_with_503(client):
     ):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "error", "cache": "ok"}
+    assert response.json() == {
+        "status": "error", "database": "error", "cache": "ok", "counters": "ok"
+    }
 
 
 @pytest.mark.django_db
 def test_healthz_reports_a_failing_cache_with_503(client, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "newsroom.redis_cache.PooledRedisCache",
-            # Nothing listens on port 1: the connection is refused at once.
-            "LOCATION": "redis://127.0.0.1:1/0",
-        }
-    }
+    settings.CACHES = {**settings.CACHES, "default": AWAY}
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "cache": "error"}
+    assert response.json() == {
+        "status": "error", "database": "ok", "cache": "error", "counters": "ok"
+    }
 
 
-def test_checks_running_at_once_do_not_disturb_each_other(settings):
+@pytest.mark.django_db
+def test_healthz_reports_a_failing_counter_store_with_503(client, settings):
+    settings.CACHES = {**settings.CACHES, "counters": AWAY}
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error", "database": "ok", "cache": "ok", "counters": "error"
+    }
+
+
+def test_checks_running_at_once_do_not_disturb_each_other(settings, redis_url):
     # Against Redis, as between gunicorn workers: each check waits on the network.
     settings.CACHES = {
-        "default": {
-            "BACKEND": "newsroom.redis_cache.PooledRedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-        }
+        "default": {"BACKEND": "newsroom.redis_cache.PooledRedisCache", "LOCATION": redis_url}
     }
-    if not _cache_ok():
-        pytest.skip("no Redis server on 127.0.0.1:6379 (CI starts one)")
+    assert _cache_ok()
     results = []
 
     def check_many():

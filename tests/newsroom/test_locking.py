@@ -1,13 +1,13 @@
 """newsroom.locking: lock waits that run out of time become one retryable exception."""
 
 import sqlite3
-import threading
 import time
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
 from newsroom.locking import LockTimeout, is_lock_timeout, lock_timeout_set, lock_waits_bounded
+from tests.helpers import held_elsewhere
 
 ADVISORY_KEY = 4_242_001
 
@@ -73,31 +73,38 @@ def test_the_lock_timeout_holds_for_the_transaction_only():
 @pytest.mark.django_db(transaction=True)
 def test_a_postgresql_lock_wait_ends_in_lock_timeout_within_the_timeout():
     _postgresql_only()
-    held, release = threading.Event(), threading.Event()
-
     def hold():
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(timeout=10)
+    with held_elsewhere(hold):
         started = time.monotonic()
         with pytest.raises(LockTimeout), lock_waits_bounded(), transaction.atomic():
             lock_timeout_set(0.2)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_KEY])
         assert time.monotonic() - started < 5
-    finally:
-        release.set()
-        holder.join(timeout=30)
     # The connection is usable again: the failed transaction was rolled back.
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def test_a_lock_timeout_anywhere_answers_a_retryable_503(rf, tmp_path):
+    from newsroom.middleware import LockTimeoutMiddleware
+
+    busy = sqlite_busy_error(tmp_path)
+    middleware = LockTimeoutMiddleware(lambda request: None)
+    for error in (LockTimeout("waited"), OperationalError(str(busy))):
+        if isinstance(error, OperationalError):
+            error.__cause__ = busy
+        response = middleware.process_exception(rf.post("/admin/"), error)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "5"
+        assert "Busy for a moment, please try again" in response.content.decode()
+        assert "nothing was changed" in response.content.decode()
+    # Any other error is left to Django's own handling.
+    other = OperationalError("no such table: missing")
+    other.__cause__ = sqlite3.OperationalError("no such table: missing")
+    assert middleware.process_exception(rf.post("/admin/"), other) is None
+    assert middleware.process_exception(rf.post("/admin/"), ValueError("x")) is None

@@ -1,24 +1,15 @@
-"""The Redis cache backend against the local Redis server (database 15, flushed)."""
+"""The Redis cache backend against the Redis server of REDIS_URL (flushed afterwards)."""
 
 import threading
 
 import pytest
-import redis
 
 from newsroom.redis_cache import PooledRedisCache
 
-LOCATION = "redis://127.0.0.1:6379/15"
-
 
 @pytest.fixture
-def redis_cache():
-    try:
-        redis.Redis.from_url(LOCATION).flushdb()
-    except redis.ConnectionError:
-        pytest.skip("no Redis server on 127.0.0.1:6379 (CI starts one)")
-    backend = PooledRedisCache(LOCATION, {"KEY_PREFIX": "test"})
-    yield backend
-    redis.Redis.from_url(LOCATION).flushdb()
+def redis_cache(redis_url):
+    return PooledRedisCache(redis_url, {"KEY_PREFIX": "test"})
 
 
 def test_it_stores_reads_counts_and_deletes(redis_cache):

@@ -26,9 +26,10 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
             "DATABASE_URL": "postgres://someone@db.example:5432/papers",
             "REDIS_URL": "redis://127.0.0.1:6379/3",
         },
-        "from django.conf import settings as s; "
+        "from django.conf import settings as s; c = s.CACHES; "
         "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], "
-        "s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'], s.SESSION_ENGINE)",
+        "c['default']['BACKEND'], c['default']['LOCATION'], "
+        "c['counters']['BACKEND'], c['counters']['LOCATION'], s.SESSION_ENGINE)",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -36,19 +37,40 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
         "papers",
         "newsroom.redis_cache.PooledRedisCache",
         "redis://127.0.0.1:6379/3",
-        "newsroom.sessions",
+        "newsroom.redis_cache.PooledRedisCache",
+        "redis://127.0.0.1:6379/3",
+        "django.contrib.sessions.backends.db",
     ]
 
 
-def test_without_redis_the_cache_is_local_memory_and_sessions_are_in_the_database():
+def test_the_counters_may_have_a_redis_of_their_own():
+    result = django_process(
+        {
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "REDIS_URL": "redis://cache:6379/0",
+            "COUNTERS_REDIS_URL": "redis://counters:6379/0",
+        },
+        "from django.conf import settings as s; "
+        "print(s.CACHES['default']['LOCATION'], s.CACHES['counters']['LOCATION'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["redis://cache:6379/0", "redis://counters:6379/0"]
+
+
+def test_without_redis_the_caches_are_local_memory_apart_and_sessions_in_the_database():
     result = django_process(
         {"DJANGO_SECRET_KEY": "x" * 50},
-        "from django.conf import settings as s; "
-        "print(s.CACHES['default']['BACKEND'], s.SESSION_ENGINE)",
+        "from django.conf import settings as s; c = s.CACHES; "
+        "print(c['default']['BACKEND'], c['default']['LOCATION'], c['counters']['BACKEND'], "
+        "c['counters']['LOCATION'], c['counters']['OPTIONS']['MAX_ENTRIES'], s.SESSION_ENGINE)",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.core.cache.backends.locmem.LocMemCache",
+        "pages",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "counters",
+        "100000",
         "django.contrib.sessions.backends.db",
     ]
 

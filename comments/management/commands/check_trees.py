@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from comments.integrity import tree_count, tree_problems, trees_repair
+from comments.trees.checks import tree_count, tree_problems
+from comments.trees.repair import trees_repair
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Comment trees as nested sets: how a tree is numbered, checked and repaired."""
