@@ -12,6 +12,8 @@ import unicodedata
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import CharField, Value
+from django.db.models.functions import Coalesce
 
 from comments.models import Commenter, ReservedName
 from comments.normalize import skeleton
@@ -38,29 +40,34 @@ def name_key(name: str) -> str:
     return "".join(char for char in skeleton(bare) if char.isalnum())
 
 
-def _staff_names(*, except_user=None) -> list[str]:
-    """The names staff members are known by: their commenter's display name, their full name
-    and their user name; in one query."""
+def _protected_names(*, except_user=None) -> list[str]:
+    """The reserved names and the names staff members are known by (their commenter's display
+    name, their full name and their user name), read in one query."""
     staff = get_user_model().objects.filter(is_staff=True)
     if except_user is not None:
         staff = staff.exclude(pk=except_user.pk)
+    blank = Value("", output_field=CharField())
+    reserved = ReservedName.objects.order_by().annotate(last=blank, username=blank, display=blank)
+    rows = (
+        staff.order_by()
+        .annotate(display=Coalesce("commenter__display_name", blank))
+        .values_list("first_name", "last_name", "username", "display")
+    )
     names = []
-    for first, last, username, display in staff.values_list(
-        "first_name", "last_name", "username", "commenter__display_name"
+    for first, last, username, display in rows.union(
+        reserved.values_list("name", "last", "username", "display"), all=True
     ):
-        names += [f"{first} {last}", username, display or ""]
+        names += [f"{first} {last}", username, display]
     return names
 
 
 def is_reserved(name: str, *, except_user=None) -> bool:
     """Whether `name` is, or looks like, a reserved name or a staff member's name (other than
-    `except_user`'s own). Two queries."""
+    `except_user`'s own). One query."""
     key = name_key(name)
     if not key:
         return False
-    names = _staff_names(except_user=except_user)
-    names += ReservedName.objects.values_list("name", flat=True)
-    return any(name_key(other) == key for other in names)
+    return any(name_key(other) == key for other in _protected_names(except_user=except_user))
 
 
 def display_name_clean(value: str, *, user=None) -> str:

@@ -84,3 +84,18 @@ def test_a_guest_cannot_comment_under_a_reserved_name():
     assert not form.is_valid()
     assert form.errors.as_data()["name"][0].code == "reserved"
     assert "reserved" in form.errors["name"][0]
+
+
+def test_the_check_reads_staff_and_reserved_names_in_one_query(
+    django_user_model, django_assert_num_queries
+):
+    for n in range(5):
+        staff = django_user_model.objects.create_user(f"staff{n}", is_staff=True)
+        commenter_create(user=staff, display_name=f"Desk {n}")
+        ReservedName.objects.create(name=f"Reserved {n}")
+    with django_assert_num_queries(1):
+        assert is_reserved("DESK 4")
+    with django_assert_num_queries(1):
+        assert is_reserved("reserved 3")
+    with django_assert_num_queries(1):
+        assert not is_reserved("Desk 9")
