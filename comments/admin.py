@@ -22,9 +22,11 @@ from comments.models import (
     BannedPhrase,
     BlockedCommenter,
     Comment,
+    Commenter,
     CommentQueue,
     ModerationPolicy,
     Report,
+    ReservedName,
 )
 
 
@@ -84,13 +86,14 @@ class CommentAdmin(MPTTModelAdmin):
         "duplicate",
         "created",
         "on_site",
+        "commenter_link",
     ]
     list_display_links = ["excerpt"]
     change_list_template = "admin/comments/comment/change_list.html"
     mptt_indent_field = "excerpt"
     list_filter = ["status", "article", ReportedFilter, "is_duplicate", "created"]
     search_fields = ["author_name", "author_email", "body", "ip_address"]
-    list_select_related = ["article"]
+    list_select_related = ["article", "commenter"]
     list_per_page = 100
     actions = [
         "approve_comments",
@@ -104,6 +107,7 @@ class CommentAdmin(MPTTModelAdmin):
         "parent",
         "author_name",
         "author_email",
+        "commenter",
         "status",
         "body",
         "created",
@@ -128,6 +132,13 @@ class CommentAdmin(MPTTModelAdmin):
     @admin.display(description="comment")
     def excerpt(self, obj):
         return Truncator(" ".join(obj.body.split())).chars(80)
+
+    @admin.display(description="commenter", ordering="commenter__display_name")
+    def commenter_link(self, obj):
+        if obj.commenter is None:
+            return "guest"
+        url = reverse("admin:comments_commenter_change", args=[obj.commenter_id])
+        return format_html('<a href="{}">{}</a>', url, obj.commenter.display_name)
 
     @admin.display(description="article", ordering="article__title")
     def article_title(self, obj):
@@ -327,3 +338,53 @@ class ModerationPolicyAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:comments_moderationpolicy_change", args=[policy.pk])
         )
+
+
+@admin.register(Commenter)
+class CommenterAdmin(admin.ModelAdmin):
+    """The record of each commenter: an account's name, handle and badge, and the moderation
+    status a moderator gives it."""
+
+    list_display = [
+        "display_name",
+        "handle",
+        "user",
+        "email",
+        "status",
+        "profile_public",
+        "created",
+    ]
+    list_filter = ["status", "profile_public"]
+    search_fields = ["display_name", "handle", "user__email", "email"]
+    list_select_related = ["user"]
+    fields = [
+        "display_name",
+        "handle",
+        "user",
+        "email",
+        "badge",
+        "profile_public",
+        "status",
+        "status_until",
+        "status_reason",
+        "notes",
+        "created",
+    ]
+    readonly_fields = ["user", "email", "created"]
+
+    # Commenters come from sign-ups; the admin looks after them.
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.commenter_comments_refresh(commenter=obj)
+
+
+@admin.register(ReservedName)
+class ReservedNameAdmin(admin.ModelAdmin):
+    """Names no reader may comment under, nor under a look-alike (comments/identity.py)."""
+
+    view_on_site = False
+    list_display = ["name", "note", "created"]
+    search_fields = ["name", "note"]

@@ -1,7 +1,8 @@
 from django import forms
 from django.core import signing
 
-from comments.models import Comment, Report
+from comments.identity import RESERVED_MESSAGE, display_name_clean, is_reserved
+from comments.models import Comment, Commenter, Report
 from comments.text import CONTROL_CHARACTER
 
 # Cookies that remember a guest's name and email for the next comment, when the guest asks.
@@ -65,7 +66,10 @@ class CommentForm(forms.Form):
         self.article = article
 
     def clean_name(self) -> str:
-        return " ".join(_without_controls(self.cleaned_data["name"]).split())
+        name = " ".join(_without_controls(self.cleaned_data["name"]).split())
+        if is_reserved(name):
+            raise forms.ValidationError(RESERVED_MESSAGE, code="reserved")
+        return name
 
     def clean_body(self) -> str:
         return _without_controls(self.cleaned_data["body"])
@@ -97,6 +101,18 @@ class CommentForm(forms.Form):
         if name or email:
             initial.update(name=name, email=email, remember=True)
         return initial
+
+
+class AccountCommentForm(CommentForm):
+    """The comment form of a signed-in reader: the comment carries the account's name and
+    email, so the form asks for neither."""
+
+    name = None
+    email = None
+    remember = None
+
+    def text_fields(self) -> list[forms.BoundField]:
+        return [self["body"]]
 
 
 def _without_controls(value: str) -> str:
@@ -137,3 +153,19 @@ class ReportForm(forms.Form):
         label="Anything moderators should know (optional)",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class CommenterSettingsForm(forms.ModelForm):
+    """A reader's own settings: the name shown on their comments, and their public profile."""
+
+    class Meta:
+        model = Commenter
+        fields = ["display_name", "profile_public"]
+        labels = {"profile_public": "Show my public profile page with my comments"}
+        help_texts = {
+            "display_name": "Shown with your comments.",
+            "profile_public": "Your name on your comments links to it.",
+        }
+
+    def clean_display_name(self) -> str:
+        return display_name_clean(self.cleaned_data["display_name"], user=self.instance.user)

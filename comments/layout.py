@@ -31,6 +31,9 @@ class CommentItem:
     author: str
     body: str
     created: datetime | None
+    # The handle of the author's public profile, and a staff member's badge; empty for guests.
+    profile: str = ""
+    badge: str = ""
     removed: bool = False
     pending: bool = False
     reply_count: int = 0
@@ -45,7 +48,8 @@ class CommentItem:
 def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -> list[CommentItem]:
     """The comments to show from rows in tree order, each thread's rows together.
 
-    A row is (pk, parent_id, level, author_name, body, status, created). Published comments
+    A row is (pk, parent_id, level, author_name, body, status, created, profile, badge)
+    (comments/selectors.py ROW_FIELDS). Published comments
     show, and the reader's own pending ones. A hidden comment (removed, spam, someone else's
     pending) still holds its place as a "[removed]" placeholder when anything below it shows,
     so the replies keep their context; otherwise it and its subtree are left out.
@@ -55,7 +59,7 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     kept: list[CommentItem] = []
     # The hidden ancestors of the current row, waiting to learn whether anything below shows.
     path: list[tuple[CommentItem, bool]] = []
-    for pk, parent_id, level, author, body, status, created in rows:
+    for pk, parent_id, level, author, body, status, created, profile, badge in rows:
         del path[level:]
         own = status == pending and pk in own_pending
         if status == published or own:
@@ -64,7 +68,9 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
                 if not placed:
                     kept.append(ancestor)
                     path[index] = (ancestor, True)
-            item = CommentItem(pk, parent_id, level, author, body, created, pending=own)
+            item = CommentItem(
+                pk, parent_id, level, author, body, created, profile, badge, pending=own
+            )
             kept.append(item)
             path.append((item, True))
         else:

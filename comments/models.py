@@ -121,6 +121,14 @@ class Comment(MPTTModel):
         blank=True,
         related_name="moderated_comments",
     )
+    # The account (or verified email) that posted it; None for a guest's comment.
+    commenter = models.ForeignKey(
+        "comments.Commenter",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
 
     objects = CommentManager()
 
@@ -332,3 +340,77 @@ class ModerationPolicy(models.Model):
     def current(cls) -> "ModerationPolicy":
         policy, _ = cls.objects.get_or_create(pk=1)
         return policy
+
+
+class Commenter(models.Model):
+    """Who writes comments: a reader's account, or (later) a guest's verified email address.
+
+    The moderation status fields are recorded here so that a moderator's decision about a
+    commenter has one place to live.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PREMODERATED = "premoderated", "Comments held for review"
+        SUSPENDED = "suspended", "Suspended"
+        BANNED = "banned", "Banned"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="commenter",
+    )
+    email = models.EmailField(null=True, blank=True, unique=True)
+    display_name = models.CharField(max_length=80)
+    handle = models.SlugField(max_length=100, unique=True)
+    profile_public = models.BooleanField(
+        "public profile", default=True, help_text="Show the reader's page of comments."
+    )
+    badge = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text='Shown beside a staff member’s comments; empty shows "Staff".',
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status_until = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(email__isnull=False),
+                name="commenter_has_account_or_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "premoderated", "suspended", "banned"]),
+                name="commenter_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("comments:profile", kwargs={"handle": self.handle})
+
+
+class ReservedName(models.Model):
+    """A name no reader may comment under, nor under a look-alike of it (comments/identity.py)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    note = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_reservedname_change", args=[self.pk])

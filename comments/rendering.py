@@ -20,6 +20,8 @@ from comments.text import body_markup
 
 # Stands for a comment's id in a link reversed once per page (see comment_links()).
 PK_PLACEHOLDER = "2147483647"
+# Stands for a commenter's handle in the profile link, reversed once per page.
+PROFILE_PLACEHOLDER = "handle-placeholder"
 
 REMOVED_HTML = (
     '<article class="comment comment--removed" id="comment-{key}" data-comment-id="{key}">'
@@ -27,7 +29,7 @@ REMOVED_HTML = (
 )
 COMMENT_HTML = (
     '<article class="comment{modifier}" id="comment-{key}" data-comment-id="{key}">'
-    '<header class="comment-header"><span class="comment-author">{author}</span>'
+    '<header class="comment-header"><span class="comment-author">{author}</span>{badge}'
     "{created}{in_reply_to}{status}</header>"
     '<div class="comment-body">{body}</div>{actions}</article>'
 )
@@ -38,6 +40,9 @@ IN_REPLY_TO_HTML = (
     '<span class="comment-in-reply-to{modifier}">in reply to '
     '<a href="#comment-{parent}">{author}</a></span>'
 )
+# An account's name links to its public profile (the handle is a slug: nothing to escape).
+PROFILE_LINK_HTML = '<a class="comment-author-link" href="{url}">{author}</a>'
+BADGE_HTML = '<span class="comment-badge">{badge}</span>'
 PENDING_HTML = '<strong class="comment-status">awaiting moderation</strong>'
 ACTIONS_HTML = (
     '<p class="comment-actions">'
@@ -81,10 +86,11 @@ def discussion_html(items: list[CommentItem], *, article) -> SafeString:
         return mark_safe("")
     links = comment_links(article)
     reply_url, report_url = links["reply_url"], links["report_url"]
+    profile_url = reverse("comments:profile", kwargs={"handle": PROFILE_PLACEHOLDER})
     parts = ['<ol class="comment-thread">']
     for item in items:
         parts.append('<li class="comment-item">')
-        parts.append(_comment_html(item, reply_url, report_url))
+        parts.append(_comment_html(item, reply_url, report_url, profile_url))
         if item.opens:
             count = item.reply_count
             parts.append(
@@ -109,11 +115,18 @@ def comment_links(article) -> dict[str, str | None]:
     }
 
 
-def _comment_html(item: CommentItem, reply_url: str | None, report_url: str) -> str:
+def _comment_html(
+    item: CommentItem, reply_url: str | None, report_url: str, profile_url: str
+) -> str:
     key = str(item.pk)
     if item.removed:
         return REMOVED_HTML.format(key=key)
     author = html.escape(item.author)
+    shown_author = author
+    if item.profile:
+        shown_author = PROFILE_LINK_HTML.format(
+            url=profile_url.replace(PROFILE_PLACEHOLDER, item.profile), author=author
+        )
     in_reply_to = ""
     if item.level > NARROW_DEPTH:
         in_reply_to = IN_REPLY_TO_HTML.format(
@@ -131,7 +144,8 @@ def _comment_html(item: CommentItem, reply_url: str | None, report_url: str) -> 
     return COMMENT_HTML.format(
         modifier=" comment--pending" if item.pending else "",
         key=key,
-        author=author,
+        author=shown_author,
+        badge=BADGE_HTML.format(badge=html.escape(item.badge)) if item.badge else "",
         created=_created_markup(item.created),
         in_reply_to=in_reply_to,
         status=PENDING_HTML if item.pending else "",

@@ -9,16 +9,44 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 
+from comments.identity import STAFF_BADGE
 from comments.layout import CommentItem, comment_items, nested, page_layout
-from comments.models import Comment
+from comments.models import Comment, commented_model
 from comments.text import body_text
 
 THREADS_PER_PAGE = 50
 SORTS = {"oldest": ("thread_position", "tree_id"), "newest": ("-thread_position", "-tree_id")}
 DEFAULT_SORT = "oldest"
-ROW_FIELDS = ("pk", "parent_id", "level", "author_name", "body", "status", "created")
+ROW_FIELDS = (
+    "pk",
+    "parent_id",
+    "level",
+    "author_name",
+    "body",
+    "status",
+    "created",
+    "author_profile",
+    "author_badge",
+)
+# The handle of the comment's commenter when their profile is public, and the badge of a staff
+# member (comments.identity.badge_for): computed in the rows' one query, through two joins.
+AUTHOR_FIELDS = {
+    "author_profile": Case(
+        When(commenter__profile_public=True, then=F("commenter__handle")), default=Value("")
+    ),
+    "author_badge": Case(
+        When(
+            commenter__user__is_staff=True,
+            then=Case(
+                When(commenter__badge="", then=Value(STAFF_BADGE)),
+                default=F("commenter__badge"),
+            ),
+        ),
+        default=Value(""),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -38,8 +66,10 @@ def _thread_rows(comments, *, newest: bool = False) -> Iterable[tuple]:
     The query reads each thread in `tree_id, lft` order; the threads are then put in page
     order (their roots' `thread_position`) in Python, which costs a sort of the threads only.
     """
-    rows = comments.order_by("tree_id", "lft").values_list(
-        *ROW_FIELDS, "tree_id", "thread_position"
+    rows = (
+        comments.annotate(**AUTHOR_FIELDS)
+        .order_by("tree_id", "lft")
+        .values_list(*ROW_FIELDS, "tree_id", "thread_position")
     )
     threads: dict[int, list[tuple]] = {}
     positions: dict[int, tuple[int, int]] = {}
@@ -109,4 +139,15 @@ def comment_tree(*, article, permalink: Callable[[int], str]) -> list[dict]:
             "removed": item.removed,
             "url": permalink(item.pk),
         },
+    )
+
+
+def commenter_comments(commenter):
+    """A commenter's published comments on published articles, newest first, with their
+    articles (for the profile page's titles and links)."""
+    return (
+        Comment.objects.visible()
+        .filter(commenter=commenter, article__in=commented_model().objects.published())
+        .select_related("article")
+        .order_by("-created", "-pk")
     )

@@ -9,11 +9,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import slugify
 
 from comments.forms import PARENT_GONE
 from comments.locks import lock_article
-from comments.models import BlockedCommenter, Comment, Report, reporter_key
-from comments.moderation import comment_screen, is_duplicate
+from comments.models import BlockedCommenter, Comment, Commenter, Report, reporter_key
+from comments.moderation import Verdict, comment_screen, is_duplicate
 from comments.signals import discussion_changed_send
 from newsroom.locking import lock_waits_bounded
 
@@ -268,15 +269,18 @@ def comment_post(
     body: str,
     ip_address: str | None,
     user_agent: str,
+    commenter: Commenter | None = None,
+    staff: bool = False,
 ) -> PostResult:
     """Post a reader's comment on `article`, as a reply to `parent_id` or a new thread.
 
-    The policy rules run first and may refuse the comment (nothing is stored) or hold it. The
-    tree write runs under the article's lock (comments/locks.py), and the parent is read again
-    after it: until then a moderator may have hidden it, or another reply shifted its lft/rght.
-    Raises LockTimeout, having stored nothing, when the lock is not granted in time.
+    The policy rules run first and may refuse the comment (nothing is stored) or hold it; a
+    `staff` member's comment skips them. The tree write runs under the article's lock
+    (comments/locks.py), and the parent is read again after it: until then a moderator may
+    have hidden it, or another reply shifted its lft/rght. Raises LockTimeout, having stored
+    nothing, when the lock is not granted in time.
     """
-    verdict = comment_screen(
+    verdict = Verdict() if staff else comment_screen(
         article=article,
         author_name=author_name,
         author_email=author_email,
@@ -306,6 +310,7 @@ def comment_post(
         parent=parent,
         author_name=author_name,
         author_email=author_email,
+        commenter=commenter,
         body=body,
         status=verdict.status,
         created=timezone.now(),
@@ -359,3 +364,67 @@ def report_create(
     except IntegrityError:
         return ReportResult(report=None)
     return ReportResult(report=report)
+
+
+def _handle_candidates(display_name: str):
+    """Handles for a display name, the plain slug first, then numbered ones."""
+    base = slugify(display_name)[:90].strip("-") or "reader"
+    yield base
+    n = 2
+    while True:
+        yield f"{base}-{n}"
+        n += 1
+
+
+@transaction.atomic
+def commenter_create(*, user: AbstractBaseUser, display_name: str) -> Commenter:
+    """The commenter record of a new account, with a handle made from its display name.
+
+    The handle is the first candidate no commenter holds; a concurrent sign-up that takes the
+    same one makes the insert fail, and the next candidate is tried.
+    """
+    for handle in _handle_candidates(display_name):
+        if Commenter.objects.filter(handle=handle).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return Commenter.objects.create(
+                    user=user, display_name=display_name, handle=handle
+                )
+        except IntegrityError:
+            if Commenter.objects.filter(user=user).exists():
+                raise
+
+
+def commenter_for_user(*, user: AbstractBaseUser) -> Commenter:
+    """The account's commenter record, made on first use for an account made without one (a
+    staff member created with createsuperuser or in the admin)."""
+    try:
+        return user.commenter
+    except Commenter.DoesNotExist:
+        name = user.get_full_name().strip() or user.get_username()
+        return commenter_create(user=user, display_name=name[:80])
+
+
+@transaction.atomic
+def commenter_update(*, commenter: Commenter, display_name: str, profile_public: bool) -> None:
+    """Save a reader's own settings. The handle stays, so links to the profile keep working."""
+    commenter.display_name = display_name
+    commenter.profile_public = profile_public
+    commenter.save(update_fields=["display_name", "profile_public"])
+    commenter_comments_refresh(commenter=commenter)
+
+
+@transaction.atomic
+def commenter_comments_refresh(*, commenter: Commenter) -> None:
+    """Show a commenter's changed name, profile or badge on their comments.
+
+    The discussion reads the name from each comment, so the comments are renamed; the pages
+    that show them are built again.
+    """
+    comments = Comment.objects.filter(commenter=commenter)
+    comments.exclude(author_name=commenter.display_name).update(
+        author_name=commenter.display_name
+    )
+    for article_id in sorted(set(comments.values_list("article_id", flat=True).distinct())):
+        discussion_changed_send(article_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import views
+from comments import profiles, views
 
 app_name = "comments"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("articles/<slug:slug>/comments/", views.comment_post, name="post"),
     path("articles/<slug:slug>/comments/<int:pk>/reply/", views.comment_reply, name="reply"),
     path("articles/<slug:slug>/comments/<int:pk>/report/", views.comment_report, name="report"),
+    path("accounts/profile/", profiles.commenter_settings, name="settings"),
+    path("readers/<slug:handle>/", profiles.CommenterProfileView.as_view(), name="profile"),
 ]

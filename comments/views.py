@@ -12,10 +12,12 @@ from comments.forms import (
     AUTHOR_COOKIE,
     EMAIL_COOKIE,
     REMEMBER_MAX_AGE,
+    AccountCommentForm,
     CommentForm,
     ReportForm,
     remember_cookie_value,
 )
+from comments.identity import RESERVED_MESSAGE, has_verified_email, is_reserved
 from comments.locks import lock_timeout_seconds
 from comments.models import Comment, commented_model
 from comments.ratelimit import posting_throttle, report_throttle
@@ -107,32 +109,56 @@ def _remember_author(response, form: CommentForm) -> None:
         response.delete_cookie(EMAIL_COOKIE, samesite="Lax")
 
 
+def _unverified(request, article: Model):
+    """A signed-in reader whose address is not verified yet: nothing is stored."""
+    return render(request, "comments/unverified.html", {"article": article}, status=403)
+
+
 @require_POST
 def comment_post(request, slug):
     article = _article(slug)
     if not article.discussion_open():
         return _closed(request, article)
-    form = CommentForm(request.POST, article=article)
+    # A signed-in reader comments as the account: its name and verified address, no fields.
+    account = request.user if request.user.is_authenticated else None
+    staff = account is not None and account.is_staff
+    if account is not None and not staff and not has_verified_email(account):
+        return _unverified(request, article)
+    form = (AccountCommentForm if account else CommentForm)(request.POST, article=article)
     if form.is_trap_filled():
         # Answer a bot as if it had succeeded, so it learns nothing.
         return redirect(f"{article.get_absolute_url()}#comments")
     if not form.is_valid():
         return _form_page(request, article, form)
 
+    commenter = None
+    if account is None:
+        author_name, author_email = form.cleaned_data["name"], form.cleaned_data["email"]
+    else:
+        commenter = services.commenter_for_user(user=account)
+        author_name, author_email = commenter.display_name, account.email
+        # A name reserved after the account chose it is not posted under either.
+        if not staff and is_reserved(author_name):
+            form.add_error(None, f"{RESERVED_MESSAGE} (Change it in your account settings.)")
+            return _form_page(request, article, form)
+
     ip_address = _client_ip(request)
-    retry_after = posting_throttle(ip_address=ip_address, email=form.cleaned_data["email"])
-    if retry_after is not None:
-        return _too_many(request, article, retry_after, what="comments")
+    if not staff:
+        retry_after = posting_throttle(ip_address=ip_address, email=author_email)
+        if retry_after is not None:
+            return _too_many(request, article, retry_after, what="comments")
 
     try:
         result = services.comment_post(
             article=article,
             parent_id=form.cleaned_data["parent"],
-            author_name=form.cleaned_data["name"],
-            author_email=form.cleaned_data["email"],
+            author_name=author_name,
+            author_email=author_email,
             body=form.cleaned_data["body"],
             ip_address=ip_address,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            commenter=commenter,
+            staff=staff,
         )
     except LockTimeout:
         return _busy(request, article, form)
@@ -151,7 +177,8 @@ def comment_post(request, slug):
     else:
         messages.success(request, "Thank you, your comment is published.")
     response = redirect(comment.get_absolute_url())
-    _remember_author(response, form)
+    if account is None:
+        _remember_author(response, form)
     return response
 
 

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "mptt",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
     "articles",
     "comments",
 ]
@@ -96,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "newsroom.middleware.AdminContentSecurityPolicyMiddleware",
     "newsroom.middleware.LockTimeoutMiddleware",
 ]
@@ -241,6 +244,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Readers' accounts (django-allauth): sign-in by email address, with a password or a one-time
+# code sent by email; an address must be verified before its account may comment. allauth's
+# rate limits are on (its defaults), counted in the default cache.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "comments.accounts.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "comments.accounts.SignupForm"}
+ACCOUNT_USER_DISPLAY = "comments.accounts.user_display"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Newsroom] "
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "articles:list"
+ACCOUNT_LOGOUT_REDIRECT_URL = "articles:list"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

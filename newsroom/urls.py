@@ -12,6 +12,7 @@ urlpatterns = [
     # redirect, since the static file's name changes with its content.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg")), name="favicon"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]

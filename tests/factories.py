@@ -31,3 +31,21 @@ def make_comment(article: Article, parent: Comment | None = None, **fields) -> C
     if parent is None and "thread_position" not in fields:
         defaults["thread_position"] = article.comments.filter(parent=None).count() + 1
     return Comment.objects.create(article=article, parent=parent, **defaults)
+
+
+def make_reader(*, display_name: str = "", verified: bool = True, **fields):
+    """A reader's account with its commenter record and its email address (verified or not),
+    as a sign-up and its verification leave them."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    from comments.services import commenter_create
+
+    n = next(_counter)
+    email = fields.pop("email", f"account{n}@example.com")
+    user = get_user_model().objects.create_user(
+        f"account{n}", email=email, password="a long passphrase 1", **fields
+    )
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
+    commenter_create(user=user, display_name=display_name or f"Account {n}")
+    return user

@@ -12,10 +12,11 @@ from django.utils import timezone
 from articles.cache import article_page_version
 from articles.importer import article_parse
 from articles.services import article_import
-from comments.models import BlockedCommenter, Comment, ModerationPolicy, Report
+from comments.identity import is_reserved
+from comments.models import BlockedCommenter, Comment, Commenter, ModerationPolicy, Report
 from comments.moderation import comment_screen
-from comments.services import duplicates_mark
-from tests.factories import make_article, make_comment
+from comments.services import commenter_create, duplicates_mark
+from tests.factories import make_article, make_comment, make_reader
 from tests.helpers import held_elsewhere
 
 pytestmark = pytest.mark.django_db
@@ -704,3 +705,46 @@ def test_a_decision_waiting_past_the_lock_timeout_answers_503_and_changes_nothin
     assert response["Retry-After"] == "5"
     assert "Busy for a moment, please try again" in response.content.decode()
     assert Comment.objects.get(pk=comment.pk).status == Comment.Status.PENDING
+
+
+def test_a_commenter_s_badge_edited_in_the_admin_shows_on_the_cached_page(
+    admin_client, client, django_user_model, django_capture_on_commit_callbacks
+):
+    staff = django_user_model.objects.create_user("desk", is_staff=True)
+    commenter = commenter_create(user=staff, display_name="Desk Writer")
+    article = make_article()
+    make_comment(article, commenter=commenter, author_name="Desk Writer")
+    assert "comment-badge\">Staff<" in client.get(article.get_absolute_url()).content.decode()
+    url = reverse("admin:comments_commenter_change", args=[commenter.pk])
+    assert admin_client.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url,
+            {
+                "display_name": "Desk Writer",
+                "handle": commenter.handle,
+                "badge": "Reporter",
+                "profile_public": "on",
+                "status": Commenter.Status.ACTIVE,
+                "status_reason": "",
+                "notes": "",
+            },
+        )
+    assert response.status_code == 302
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "comment-badge\">Reporter<" in html
+
+
+def test_the_comment_list_links_to_the_commenter(admin_client):
+    reader = make_reader(display_name="Listed Reader")
+    make_comment(make_article(), commenter=reader.commenter, author_name="Listed Reader")
+    html = admin_client.get(reverse("admin:comments_comment_changelist")).content.decode()
+    assert reverse("admin:comments_commenter_change", args=[reader.commenter.pk]) in html
+
+
+def test_reserved_names_are_kept_in_the_admin(admin_client):
+    response = admin_client.post(
+        reverse("admin:comments_reservedname_add"), {"name": "The Editor", "note": "masthead"}
+    )
+    assert response.status_code == 302
+    assert is_reserved("THE EDITOR")

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_reader
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,12 @@ def test_the_migration_creates_the_moderators_group_with_exactly_its_permissions
 
     rules = {
         f"comments.{action}_{model}"
-        for model in ("bannedphrase", "blockedcommenter", "moderationpolicy")
+        for model in ("bannedphrase", "blockedcommenter", "moderationpolicy", "reservedname")
         for action in ("add", "change", "delete", "view")
     }
     assert permissions == rules | {
+        "comments.view_commenter",
+        "comments.change_commenter",
         "comments.view_comment",
         "comments.change_comment",
         "comments.view_commentqueue",
@@ -133,3 +135,12 @@ def test_a_signed_in_reader_cannot_reach_the_admin(client, django_user_model):
     assert response.status_code == 302
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PENDING
+
+
+def test_a_moderator_looks_after_commenters_and_reserved_names(mod_client):
+    reader = make_reader()
+    url = reverse("admin:comments_commenter_change", args=[reader.commenter.pk])
+    assert mod_client.get(url).status_code == 200
+    assert mod_client.get(reverse("admin:comments_commenter_add")).status_code == 403
+    response = mod_client.post(reverse("admin:comments_reservedname_add"), {"name": "Desk"})
+    assert response.status_code == 302

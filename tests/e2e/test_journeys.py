@@ -180,3 +180,41 @@ def test_the_article_page_fits_a_phone_and_the_keyboard_reaches_every_control(
             break
     missing = set(wanted) - reached
     assert not missing, f"not reachable by keyboard: {sorted(missing)[:3]}"
+
+
+def test_a_newcomer_signs_up_verifies_and_comments_under_their_name(
+    page, live_server, seeded, mailoutbox
+):
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Sign up").click()
+    page.get_by_role("textbox", name="Email").fill("journey@example.com")
+    page.get_by_role("textbox", name="Display name").fill("Jo Journey")
+    page.locator("#id_password1").fill("a long journey passphrase")
+    page.locator("#id_password2").fill("a long journey passphrase")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Verify Your Email Address")
+
+    [mail] = mailoutbox
+    assert mail.to == ["journey@example.com"]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.body)[0]
+    page.goto(link)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("navigation", name="Your account")).to_contain_text("Sign out")
+
+    page.goto(live_server.url + article.get_absolute_url())
+    form = page.locator("#comments form.comment-form").first
+    expect(form).to_contain_text("Commenting as Jo Journey")
+    expect(form.get_by_role("textbox", name="Name")).to_have_count(0)
+    form.get_by_role("textbox", name="Comment").fill("My first word as a reader.")
+    form.get_by_role("button", name="Post comment").click()
+
+    comment = Comment.objects.get(article=article, body="My first word as a reader.")
+    assert comment.commenter.user.email == "journey@example.com"
+    posted = page.locator(f"#comment-{comment.pk}")
+    expect(posted).to_be_visible()
+    author = posted.get_by_role("link", name="Jo Journey")
+    expect(author).to_have_attribute("href", "/readers/jo-journey/")
+    author.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jo Journey")
+    expect(page.get_by_role("link", name=article.title)).to_be_visible()
