@@ -363,8 +363,12 @@ def test_a_mail_server_that_cannot_be_reached_gets_a_message_not_an_error(client
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
+        }
+    }
     response = signup(client, email="unlucky@example.com", display_name="Unlucky Reader")
     assert response.status_code == 302
     page = client.get(response["Location"])
