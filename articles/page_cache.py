@@ -295,14 +295,18 @@ def encoded(request, response, parts: list[bytes | Deflated]):
     return response
 
 
-def page_with_discussion(request, response):
-    """A rendered article page with its discussion where the template left DISCUSSION_AT
-    (the view sets `discussion_body` on its response)."""
-    body = getattr(response, "discussion_body", None)
-    if body is None:
-        return response
+def _page_parts(response) -> list[bytes | Deflated]:
+    """A rendered article page in parts: before the discussion, the discussion (the view sets
+    `discussion_body` on its response), after it."""
     head, _, tail = response.content.partition(DISCUSSION_AT.encode())
-    return encoded(request, response, [head, body, tail])
+    return [head, response.discussion_body, tail]
+
+
+def page_with_discussion(request, response):
+    """A rendered article page with its discussion where the template left DISCUSSION_AT."""
+    if getattr(response, "discussion_body", None) is None:
+        return response
+    return encoded(request, response, _page_parts(response))
 
 
 def _private(response):
@@ -351,9 +355,7 @@ def cached_article_page(article_id_for):
                     or getattr(shown.get("object"), "pk", None) != copies.article_id
                 ):
                     return _private(page_with_discussion(request, response))
-                head, _, tail = response.content.partition(DISCUSSION_AT.encode())
-                content = joined([head, response.discussion_body, tail])
-                stored = SharedPage.of(content, response["Content-Type"])
+                stored = SharedPage.of(joined(_page_parts(response)), response["Content-Type"])
                 local_pages.put(key, stored)
             return _private(stored.response(request))
 
