@@ -2,26 +2,29 @@ from functools import wraps
 
 from django.conf import settings
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
+from articles.cache import article_page_versions
 from articles.models import Article
 from articles.page_cache import (
     DISCUSSION_AT,
     ArticleCopies,
     article_discussion,
     cached_article_page,
+    local_pages,
 )
 from comments.models import Comment
 from comments.rendering import discussion_html
 from comments.selectors import SORTS, default_sort, reply_cut, thread_items, thread_page_number
 from comments.session import own_pending_ids
+from newsroom.redis_cache import CACHE_ERRORS
 
 # The order of the threads a reader picked last, for the pages that do not name one.
 SORT_COOKIE = "comments_sort"
@@ -215,4 +218,39 @@ def thread_replies(request, slug, pk):
     response = HttpResponse(discussion_html(items, article=article))
     patch_vary_headers(response, ["Cookie"])
     patch_cache_control(response, private=True)
+    return response
+
+
+@require_safe
+def comment_count(request, slug):
+    """How many comments the article's page shows, for static/js/new-comments.js to poll.
+
+    The ETag is the article's page version (articles/cache.py), which every change readers
+    would see bumps: a client holding it gets 304 from one read of the cache and no query (the
+    slug's article is remembered by the process, as for the page cache). With the cache away
+    there is no version, and the count is read each time.
+    """
+    article_id = local_pages.article_id(slug, published_article_id)
+    if article_id is None:
+        return JsonResponse({"error": "not found"}, status=404)
+    try:
+        epoch, version = article_page_versions(article_id)
+    except CACHE_ERRORS:
+        page_version = None
+    else:
+        page_version = f"{epoch}.{version}"
+        not_modified = get_conditional_response(request, etag=f'"{page_version}"')
+        if not_modified is not None:
+            not_modified["ETag"] = f'"{page_version}"'
+            return _fresh_each_time(not_modified)
+    count = Comment.objects.filter(article_id=article_id).visible().count()
+    response = JsonResponse({"version": page_version, "count": count})
+    if page_version:
+        response["ETag"] = f'"{page_version}"'
+    return _fresh_each_time(response)
+
+
+def _fresh_each_time(response):
+    # Asked again on every poll: the answer changes with every comment.
+    patch_cache_control(response, no_cache=True)
     return response

@@ -711,3 +711,67 @@ class TestMoreReplies:
         assert response["Location"] == f"{thread}#comment-{replies[2].pk}"
         response = client.get(replies[1].get_absolute_url())
         assert response["Location"] == f"{article.get_absolute_url()}#comment-{replies[1].pk}"
+
+
+class TestCommentCount:
+    def url(self, article):
+        return reverse("articles:comment_count", args=[article.slug])
+
+    def test_answers_the_count_under_the_pages_version_and_304_without_a_query(
+        self, client, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        article = make_article()
+        make_comment(article)
+        make_comment(article, status=Comment.Status.PENDING)
+        first = client.get(self.url(article))
+        assert first.status_code == 200
+        assert first["Content-Type"] == "application/json"
+        assert "no-cache" in first["Cache-Control"]
+        data = first.json()
+        assert data["count"] == 1
+        assert first["ETag"] == f'"{data["version"]}"'
+        with django_assert_num_queries(0):
+            same = client.get(self.url(article), headers={"if-none-match": first["ETag"]})
+        assert same.status_code == 304
+        assert same["ETag"] == first["ETag"]
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("comments:post", args=[article.slug]),
+                {"name": "Ada", "email": "ada@example.com", "body": "Published while read."},
+            )
+        changed = client.get(self.url(article), headers={"if-none-match": first["ETag"]})
+        assert changed.status_code == 200
+        assert changed.json()["count"] == 2
+        assert changed["ETag"] != first["ETag"]
+
+    def test_the_page_says_where_to_ask_and_what_it_shows(self, client):
+        article = make_article()
+        make_comment(article)
+        html = detail(client, article).content.decode()
+        assert (
+            f'data-new-comments data-url="{self.url(article)}" data-count="1" '
+            'data-poll-seconds="30"'
+        ) in html
+        assert 'src="/static/js/new-comments.js" defer' in html
+
+    @pytest.mark.parametrize("slug", ["no-such-article", "future"])
+    def test_an_unknown_article_is_a_json_404(self, client, slug):
+        make_article(slug="future", published_at=timezone.now() + timedelta(days=1))
+        response = client.get(reverse("articles:comment_count", args=[slug]))
+        assert response.status_code == 404
+        assert response.json() == {"error": "not found"}
+        assert client.post(reverse("articles:comment_count", args=[slug])).status_code == 405
+
+    def test_with_the_cache_away_the_count_is_read_without_a_version(self, client, monkeypatch):
+        from articles import views
+
+        def away(article_id):
+            raise ConnectionError("cache away")
+
+        monkeypatch.setattr(views, "article_page_versions", away)
+        article = make_article()
+        make_comment(article)
+        response = client.get(self.url(article), headers={"if-none-match": '"1.2"'})
+        assert response.status_code == 200
+        assert response.json() == {"version": None, "count": 1}
+        assert not response.has_header("ETag")
