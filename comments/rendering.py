@@ -65,7 +65,7 @@ REPLIES_OPEN_HTML = (
 )
 REPLIES_CLOSE_HTML = "</ol></details></li>"
 # Closes a thread cut by layout.replies_cut(): the link opens the thread's own page, and
-# static/js/comments.js loads the thread from data-fragment in place.
+# static/js/more-replies.js loads the thread from data-fragment in its place.
 MORE_REPLIES_CLOSE_HTML = (
     '</ol><p class="more-replies"><a class="more-replies-link" href="{url}" '
     'data-fragment="{url}replies/" data-thread-id="{key}">Show {count} more {noun}</a></p>'
