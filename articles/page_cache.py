@@ -34,7 +34,7 @@ from django.utils.safestring import SafeString, mark_safe
 from articles import structured_data
 from articles.cache import article_page_versions
 from comments.forms import CommentForm
-from comments.selectors import SORTS, discussion_page
+from comments.selectors import SORTS, default_sort, discussion_page
 from comments.session import own_pending_ids
 from newsroom.redis_cache import CACHE_ERRORS
 from newsroom.split_gzip import Deflated, gzip_joined, joined
@@ -78,7 +78,7 @@ def page_variant(request) -> Variant | None:
     params = request.GET
     if not set(params) <= {"page", "sort"} or any(len(params.getlist(k)) > 1 for k in params):
         return None
-    page, sort = params.get("page", "1"), params.get("sort") or "oldest"
+    page, sort = params.get("page", "1"), params.get("sort") or default_sort()
     if not (page.isdigit() and len(page) <= 6 and int(page) >= 1) or sort not in SORTS:
         return None
     return Variant(int(page), sort)
@@ -207,6 +207,7 @@ class Discussion:
     # The schema.org NewsArticle of the page, with the comments this page shows (JSON-LD).
     json_ld: SafeString
     page_number: int
+    page_count: int
 
 
 def article_discussion(request, article, copies: ArticleCopies | None) -> Discussion:
@@ -217,14 +218,14 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
     key = variant and copies.key("discussion", variant)
     if key:
         if (stored := copies.get(key)) is not None:
-            body, json_ld = stored
+            body, json_ld, page_count = stored
             # Built below, escaped.
-            return Discussion(body, mark_safe(json_ld), variant.page)  # noqa: S308
+            return Discussion(body, mark_safe(json_ld), variant.page, page_count)  # noqa: S308
         # A page number past the end is answered without building anything: the view sends
         # the reader to the last page.
         pages = copies.get(copies.key("pages"))
         if pages is not None and variant.page > pages:
-            return Discussion(Deflated.of(b""), mark_safe(""), pages)
+            return Discussion(Deflated.of(b""), mark_safe(""), pages, pages)
     discussion = discussion_page(
         article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
     )
@@ -239,10 +240,11 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
         )
     )
     body = Deflated.of(html.encode())
+    page_count = discussion.page.paginator.num_pages
     if key and discussion.page.number == variant.page:
-        local_pages.put(key, (body, str(json_ld)))
-        local_pages.put(copies.key("pages"), discussion.page.paginator.num_pages)
-    return Discussion(body, json_ld, discussion.page.number)
+        local_pages.put(key, (body, str(json_ld), page_count))
+        local_pages.put(copies.key("pages"), page_count)
+    return Discussion(body, json_ld, discussion.page.number, page_count)
 
 
 def _page_asked(request) -> str | None:

@@ -12,6 +12,13 @@ urlpatterns = [
         views.comment_permalink,
         name="comment_permalink",
     ),
+    path("articles/<slug:slug>/comments/count/", views.comment_count, name="comment_count"),
+    path("articles/<slug:slug>/threads/<int:pk>/", views.thread_detail, name="thread"),
+    path(
+        "articles/<slug:slug>/threads/<int:pk>/replies/",
+        views.thread_replies,
+        name="thread_replies",
+    ),
     path(
         "articles/<slug:slug>/comments/feed/",
         feeds.ArticleCommentsFeed(),

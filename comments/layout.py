@@ -37,6 +37,8 @@ class CommentItem:
     removed: bool = False
     pending: bool = False
     reply_count: int = 0
+    # On a thread's top-level comment: the replies replies_cut() left for the thread's page.
+    hidden_replies: int = 0
     # Set by page_layout() for the HTML page.
     parent_author: str = ""
     depth: int = 0
@@ -90,6 +92,25 @@ def _counted(items: list[CommentItem]) -> list[CommentItem]:
     for start, done in open_items:
         done.reply_count = len(items) - start - 1
     return items
+
+
+def replies_cut(items: list[CommentItem], shown: int) -> list[CommentItem]:
+    """The items with each thread cut after its first `shown` replies in tree order; the
+    thread's top-level comment counts the others in `hidden_replies`, and the reply counts are
+    those of what stays."""
+    kept: list[CommentItem] = []
+    root = None
+    replies = 0
+    for item in items:
+        if item.level == 0:
+            root, replies = item, 0
+        else:
+            replies += 1
+            if replies > shown:
+                root.hidden_replies += 1
+                continue
+        kept.append(item)
+    return _counted(kept) if len(kept) < len(items) else items
 
 
 def page_layout(items: list[CommentItem]) -> list[CommentItem]:

@@ -64,6 +64,13 @@ REPLIES_OPEN_HTML = (
     '<ol class="comment-thread">'
 )
 REPLIES_CLOSE_HTML = "</ol></details></li>"
+# Closes a thread cut by layout.replies_cut(): the link opens the thread's own page, and
+# static/js/more-replies.js loads the thread from data-fragment in its place.
+MORE_REPLIES_CLOSE_HTML = (
+    '</ol><p class="more-replies"><a class="more-replies-link" href="{url}" '
+    'data-fragment="{url}replies/" data-thread-id="{key}">Show {count} more {noun}</a></p>'
+    "</details></li>"
+)
 
 
 def created_html(created: datetime | None) -> SafeString:
@@ -87,17 +94,37 @@ def discussion_html(items: list[CommentItem], *, article) -> SafeString:
     links = comment_links(article)
     reply_url, report_url = links["reply_url"], links["report_url"]
     profile_url = reverse("comments:profile", kwargs={"handle": PROFILE_PLACEHOLDER})
+    thread_url = reverse(
+        "articles:thread", kwargs={"slug": article.slug, "pk": int(PK_PLACEHOLDER)}
+    )
     parts = ['<ol class="comment-thread">']
+    root = items[0]
     for item in items:
+        if item.level == 0:
+            root = item
         parts.append('<li class="comment-item">')
         parts.append(_comment_html(item, reply_url, report_url, profile_url))
         if item.opens:
-            count = item.reply_count
+            count = item.reply_count + item.hidden_replies
             parts.append(
                 REPLIES_OPEN_HTML.format(count=count, noun="reply" if count == 1 else "replies")
             )
         else:
             parts.append("</li>")
+        if root.hidden_replies and item.closes and item.closes == item.depth:
+            # The last reply shown of a cut thread: its closing lists end with the thread's.
+            parts.append(REPLIES_CLOSE_HTML * (item.closes - 1))
+            key = str(root.pk)
+            hidden = root.hidden_replies
+            parts.append(
+                MORE_REPLIES_CLOSE_HTML.format(
+                    url=_with_pk(thread_url, key),
+                    key=key,
+                    count=hidden,
+                    noun="reply" if hidden == 1 else "replies",
+                )
+            )
+            continue
         parts.append(REPLIES_CLOSE_HTML * item.closes)
     parts.append("</ol>")
     return mark_safe("\n".join(parts))  # noqa: S308 (authors' text is escaped in _comment_html)

@@ -1,5 +1,5 @@
-"""The discussion's reads: one page of an article's threads, the page that shows a comment, and
-the whole discussion for the API.
+"""The discussion's reads: one page of an article's threads, one whole thread, the page that
+shows a comment, and a page of the discussion for the API.
 
 The rows come from one query in tree order (`tree_id`, `lft`) and go through the rules of
 comments/layout.py, so the number of queries stays fixed whatever the number of comments.
@@ -8,17 +8,17 @@ comments/layout.py, so the number of queries stays fixed whatever the number of 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, Q, Value, When
 
 from comments.identity import STAFF_BADGE
-from comments.layout import CommentItem, comment_items, nested, page_layout
+from comments.layout import CommentItem, comment_items, nested, page_layout, replies_cut
 from comments.models import Comment, commented_model
 from comments.text import body_text
 
 THREADS_PER_PAGE = 50
 SORTS = {"oldest": ("thread_position", "tree_id"), "newest": ("-thread_position", "-tree_id")}
-DEFAULT_SORT = "oldest"
 ROW_FIELDS = (
     "pk",
     "parent_id",
@@ -83,6 +83,29 @@ def _thread_rows(comments, *, newest: bool = False) -> Iterable[tuple]:
         yield from threads[tree_id]
 
 
+def default_sort() -> str:
+    """The order of the threads for a reader who has not picked one (COMMENTS_DEFAULT_SORT)."""
+    return settings.COMMENTS_DEFAULT_SORT
+
+
+def _threads_page(
+    *, article, page_number, sort: str, own_pending: Collection[int] = (), strict: bool = False
+) -> tuple[Page, Iterable[tuple]]:
+    """A page of THREADS_PER_PAGE top-level threads in `sort` order, and their rows.
+
+    Leniently, a bad page number gives the first page and one past the end the last; strictly,
+    they raise the paginator's InvalidPage.
+    """
+    threads = Comment.objects.for_article(article).threads(own_pending=own_pending)
+    ordered = threads.order_by(*SORTS[sort])
+    paginator = Paginator(ordered, THREADS_PER_PAGE)
+    page = paginator.page(page_number) if strict else paginator.get_page(page_number)
+    offset = (page.number - 1) * paginator.per_page
+    page_trees = ordered.values("tree_id")[offset : offset + paginator.per_page]
+    rows = _thread_rows(Comment.objects.filter(tree_id__in=page_trees), newest=sort == "newest")
+    return page, rows
+
+
 def discussion_page(
     *,
     article,
@@ -91,45 +114,71 @@ def discussion_page(
     own_pending: Collection[int] = (),
 ) -> DiscussionPage:
     """One page of an article's discussion laid out for HTML: THREADS_PER_PAGE top-level
-    threads in `sort` order. A bad page number gives the first page, one past the end the
-    last; an unknown sort gives the default."""
-    sort = sort if sort in SORTS else DEFAULT_SORT
-    threads = Comment.objects.for_article(article).threads(own_pending=own_pending)
-    paginator = Paginator(threads.order_by(*SORTS[sort]), THREADS_PER_PAGE)
-    page = paginator.get_page(page_number)
-    offset = (page.number - 1) * paginator.per_page
-    page_trees = threads.order_by(*SORTS[sort]).values("tree_id")[
-        offset : offset + paginator.per_page
-    ]
-    rows = _thread_rows(Comment.objects.filter(tree_id__in=page_trees), newest=sort == "newest")
-    items = page_layout(comment_items(rows, own_pending=own_pending))
+    threads in `sort` order, each cut after COMMENTS_REPLIES_SHOWN replies. A bad page number
+    gives the first page, one past the end the last; an unknown sort gives the default."""
+    sort = sort if sort in SORTS else default_sort()
+    page, rows = _threads_page(
+        article=article, page_number=page_number, sort=sort, own_pending=own_pending
+    )
+    items = comment_items(rows, own_pending=own_pending)
+    items = page_layout(replies_cut(items, settings.COMMENTS_REPLIES_SHOWN))
     return DiscussionPage(items=items, page=page, sort=sort)
 
 
-def thread_page_number(comment: Comment) -> int:
-    """The page, in the default order, that shows `comment`'s thread."""
+def _tree_rows(comment_id: int, article) -> Iterable[tuple]:
+    """The rows of the whole thread that holds `comment_id`, in tree order (one query)."""
+    tree = Comment.objects.for_article(article).filter(pk=comment_id).values("tree_id")
+    return _thread_rows(Comment.objects.filter(tree_id__in=tree))
+
+
+def thread_items(*, article, root_id: int, own_pending: Collection[int] = ()) -> list[CommentItem]:
+    """The whole thread whose top-level comment is `root_id`, every reply of it, laid out for
+    HTML; empty when it is no thread of `article` or nothing of it shows."""
+    items = comment_items(_tree_rows(root_id, article), own_pending=own_pending)
+    if not items or items[0].pk != root_id:
+        return []
+    return page_layout(items)
+
+
+def reply_cut(comment: Comment, *, own_pending: Collection[int] = ()) -> bool:
+    """Whether the article page leaves `comment` out of its thread, past the replies shown
+    (only the thread's own page shows it)."""
+    if comment.parent_id is None:
+        return False
+    items = comment_items(_tree_rows(comment.pk, comment.article_id), own_pending=own_pending)
+    kept = replies_cut(items, settings.COMMENTS_REPLIES_SHOWN)
+    return comment.pk not in {item.pk for item in kept}
+
+
+def thread_page_number(comment: Comment, sort: str | None = None) -> int:
+    """The page, in `sort` order (the default order when None), that shows `comment`'s
+    thread."""
     root = Comment.objects.only("thread_position").get(tree_id=comment.tree_id, parent=None)
     position = root.thread_position
-    before = (
-        Comment.objects.for_article(comment.article_id)
-        .threads()
-        .filter(
-            Q(thread_position__lt=position) | Q(thread_position=position, tree_id__lt=root.tree_id)
+    if (sort or default_sort()) == "newest":
+        ahead = Q(thread_position__gt=position) | Q(
+            thread_position=position, tree_id__gt=root.tree_id
         )
-        .count()
-    )
+    else:
+        ahead = Q(thread_position__lt=position) | Q(
+            thread_position=position, tree_id__lt=root.tree_id
+        )
+    before = Comment.objects.for_article(comment.article_id).threads().filter(ahead).count()
     return before // THREADS_PER_PAGE + 1
 
 
-def comment_tree(*, article, permalink: Callable[[int], str]) -> list[dict]:
-    """The whole discussion as nested dictionaries in page order, for the API.
+def comment_tree_page(*, article, page_number, permalink: Callable[[int], str]):
+    """A page of the discussion for the API: THREADS_PER_PAGE top-level threads in the default
+    order, each a nested dictionary with all its replies, and the paginator's page. A page
+    that does not exist raises the paginator's InvalidPage.
 
     Only what any reader may see: published comments and "[removed]" placeholders, never
     anything pending.
     """
-    threads = Comment.objects.for_article(article).threads()
-    rows = _thread_rows(Comment.objects.filter(tree_id__in=threads.values("tree_id")))
-    return nested(
+    page, rows = _threads_page(
+        article=article, page_number=page_number, sort=default_sort(), strict=True
+    )
+    tree = nested(
         comment_items(rows),
         lambda item: {
             "id": item.pk,
@@ -140,6 +189,7 @@ def comment_tree(*, article, permalink: Callable[[int], str]) -> list[dict]:
             "url": permalink(item.pk),
         },
     )
+    return page, tree
 
 
 def commenter_comments(commenter):

@@ -22,6 +22,7 @@ WHOLE_NUMBERS = [
     ("COMMENTS_HOLD_LINKS", "COMMENTS_HOLD_LINKS", 0),
     ("COMMENTS_REPORT_THRESHOLD", "COMMENTS_REPORT_THRESHOLD", 1),
     ("COMMENTS_CLOSE_AFTER_DAYS", "COMMENTS_CLOSE_AFTER_DAYS", 0),
+    ("COMMENTS_REPLIES_SHOWN", "COMMENTS_REPLIES_SHOWN", 1),
     ("ARTICLE_PAGE_CACHE_SECONDS", "ARTICLE_PAGE_CACHE_SECONDS", 0),
     ("DATABASE_CONN_MAX_AGE", "DATABASE_CONN_MAX_AGE", 0),
     ("SECURE_HSTS_SECONDS", "DJANGO_HSTS_SECONDS", 0),
@@ -29,6 +30,9 @@ WHOLE_NUMBERS = [
 # Settings in seconds that must be more than 0: (setting, environment variable).
 POSITIVE_SECONDS = [("COMMENTS_LOCK_TIMEOUT_SECONDS", "COMMENTS_LOCK_TIMEOUT_SECONDS")]
 RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
+# The orders of a discussion's threads (comments.selectors.SORTS, named here because newsroom
+# imports no app; tests/newsroom/test_checks.py keeps the two lists equal).
+COMMENT_SORTS = ("oldest", "newest")
 TAG = "newsroom_settings"
 
 
@@ -87,6 +91,20 @@ def check_rates(app_configs, **kwargs):
         except ImproperlyConfigured as exc:
             errors.append(Error(str(exc), id="newsroom.E002"))
     return errors
+
+
+@register(TAG)
+def check_default_sort(app_configs, **kwargs):
+    if settings.COMMENTS_DEFAULT_SORT in COMMENT_SORTS:
+        return []
+    return [
+        Error(
+            f"COMMENTS_DEFAULT_SORT must be one of {', '.join(COMMENT_SORTS)}, "
+            f"not {settings.COMMENTS_DEFAULT_SORT!r}.",
+            hint="Set COMMENTS_DEFAULT_SORT in the environment to one of them, or unset it.",
+            id="newsroom.E012",
+        )
+    ]
 
 
 @register(TAG)

@@ -340,6 +340,10 @@ COMMENTS_CLOSE_AFTER_DAYS = (
 )
 COMMENTS_HOLD_LINKS = env_int("COMMENTS_HOLD_LINKS", 2)
 COMMENTS_REPORT_THRESHOLD = env_int("COMMENTS_REPORT_THRESHOLD", 3)
+# A thread shows this many replies; the rest behind "Show N more replies".
+COMMENTS_REPLIES_SHOWN = env_int("COMMENTS_REPLIES_SHOWN", 20)
+# The order of the threads for a reader who has not picked one.
+COMMENTS_DEFAULT_SORT = os.environ.get("COMMENTS_DEFAULT_SORT", "oldest").strip()
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

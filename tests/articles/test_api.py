@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from articles.models import Article
+from comments import selectors
 from comments.models import Comment
 from tests.factories import make_article, make_comment
 
@@ -129,7 +130,9 @@ class TestArticleDetail:
                 yield node
                 yield from walk(node["replies"])
 
-        comments = list(walk(data["comments"]))
+        assert data["comments"]["count"] == article.comments.filter(parent=None).count()
+        assert data["comments"]["next"] is None and data["comments"]["previous"] is None
+        comments = list(walk(data["comments"]["results"]))
         assert len(comments) == 7
         for node in comments:
             assert set(node) == {"id", "author", "body", "created", "removed", "url", "replies"}
@@ -154,7 +157,7 @@ class TestArticleDetail:
             assert data[name] is None, name
         assert data["discussion_policy"] is None
         assert data["captions"] == []
-        assert data["comments"] == []
+        assert data["comments"] == {"count": 0, "next": None, "previous": None, "results": []}
         assert data["comment_count"] == 0
 
     def test_closed_discussion(self, client):
@@ -179,8 +182,8 @@ class TestArticleDetail:
         session.save()
         _, data = get(client, f"/api/articles/{article.slug}/")
         assert data["comment_count"] == 1
-        assert len(data["comments"]) == 1
-        placeholder = data["comments"][0]
+        assert len(data["comments"]["results"]) == 1
+        placeholder = data["comments"]["results"][0]
         assert placeholder["id"] == root.pk
         assert placeholder["removed"] is True
         assert placeholder["author"] == "" and placeholder["body"] == ""
@@ -194,8 +197,8 @@ class TestArticleDetail:
         make_comment(article, author_name="Ա <b>", body="5 < 6 & http://example.org")
         _, data = get(client, f"/api/articles/{article.slug}/")
         assert data["title"] == "Q&A <live>"
-        assert data["comments"][0]["author"] == "Ա <b>"
-        assert data["comments"][0]["body"] == "5 < 6 & http://example.org"
+        assert data["comments"]["results"][0]["author"] == "Ա <b>"
+        assert data["comments"]["results"][0]["body"] == "5 < 6 & http://example.org"
 
     @pytest.mark.parametrize("slug", ["no-such-article", "future"])
     def test_unknown_slug_is_a_json_404(self, client, slug):
@@ -210,9 +213,60 @@ class TestArticleDetail:
             parent = make_comment(article)
             for _ in range(5):
                 parent = make_comment(article, parent=parent)
-        with django_assert_max_num_queries(2):
+        # The article with its count, the number of threads, the rows of the page's threads.
+        with django_assert_max_num_queries(3):
             response = client.get(f"/api/articles/{article.slug}/")
         assert response.json()["comment_count"] == 60
+
+    def test_comments_come_a_page_of_threads_at_a_time(self, client, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        article = make_article(slug="paged")
+        roots = [make_comment(article) for _ in range(5)]
+        reply = make_comment(article, parent=roots[2])
+        url = "/api/articles/paged/"
+        _, first = get(client, url)
+        assert first["comments"]["count"] == 5
+        assert first["comments"]["previous"] is None
+        assert first["comments"]["next"] == f"{BASE}{url}?page=2"
+        assert [c["id"] for c in first["comments"]["results"]] == [roots[0].pk, roots[1].pk]
+        _, second = get(client, url, page=2)
+        assert second["comments"]["previous"] == f"{BASE}{url}?page=1"
+        assert second["comments"]["next"] == f"{BASE}{url}?page=3"
+        assert [
+            (c["id"], [r["id"] for r in c["replies"]]) for c in second["comments"]["results"]
+        ] == [
+            (roots[2].pk, [reply.pk]),
+            (roots[3].pk, []),
+        ]
+        # Every page carries the whole article, as the first does.
+        assert second["comment_count"] == 6 and second["body"] == first["body"]
+
+    @pytest.mark.parametrize("page", ["4", "0", "-1", "two"])
+    def test_a_page_of_threads_that_does_not_exist_is_a_json_404(self, client, page, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        article = make_article(slug="paged")
+        for _ in range(5):
+            make_comment(article)
+        response, data = get(client, "/api/articles/paged/", page=page)
+        assert response.status_code == 404
+        assert data == {"error": "no such page"}
+
+    def test_a_page_of_threads_answers_a_conditional_request(self, client, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 1)
+        article = make_article(slug="paged")
+        make_comment(article)
+        make_comment(article)
+        first = client.get("/api/articles/paged/", {"page": 2})
+        again = client.get(
+            "/api/articles/paged/", {"page": 2}, headers={"if-none-match": first["ETag"]}
+        )
+        assert again.status_code == 304
+        make_comment(article)
+        changed = client.get(
+            "/api/articles/paged/", {"page": 2}, headers={"if-none-match": first["ETag"]}
+        )
+        assert changed.status_code == 200
+        assert changed.json()["comments"]["next"].endswith("?page=3")
 
 
 @pytest.mark.parametrize("url", ["/api/articles/", "/api/articles/some-slug/"])

@@ -96,6 +96,20 @@ def test_the_page_is_cached_apart_for_each_thread_page_and_order(article):
     assert newest.index("Opinion number 19.") < newest.index("Opinion number 0.")
 
 
+def test_with_newest_first_the_default_the_plain_address_is_kept_as_newest_first(
+    article, settings, django_assert_max_num_queries
+):
+    settings.COMMENTS_DEFAULT_SORT = "newest"
+    plain = get(Client(), article).content.decode()
+    assert plain.index("Opinion number 19.") < plain.index("Opinion number 0.")
+    # The same copy as the explicit address's: no query at all.
+    with django_assert_max_num_queries(0):
+        named = get(Client(), article, sort="newest").content.decode()
+    assert named.index("Opinion number 19.") < named.index("Opinion number 0.")
+    oldest = get(Client(), article, sort="oldest").content.decode()
+    assert oldest.index("Opinion number 0.") < oldest.index("Opinion number 19.")
+
+
 def test_made_up_query_strings_are_served_fresh_and_not_stored(
     article, django_assert_num_queries
 ):

@@ -357,7 +357,7 @@ class TestArticlePage:
         html = detail(client, article, sort="newest").content.decode()
         assert html.index(f'id="comment-{new.pk}"') < html.index(f'id="comment-{old.pk}"')
         assert '<span aria-current="true">Newest first</span>' in html
-        html = detail(client, article).content.decode()
+        html = detail(client, article, sort="oldest").content.decode()
         assert html.index(f'id="comment-{old.pk}"') < html.index(f'id="comment-{new.pk}"')
 
     @pytest.mark.parametrize(
@@ -389,6 +389,7 @@ class TestArticlePage:
         assert shown == [roots[2].pk, roots[1].pk]
         assert 'href="?sort=newest&amp;page=3#comments"' in html
         assert 'href="?sort=newest&amp;page=1#comments"' in html
+        client.cookies.clear()
         last = detail(client, article, page=99)
         assert last["Location"] == f"{article.get_absolute_url()}?page=3"
         last = detail(client, article, page=3).content.decode()
@@ -402,8 +403,9 @@ class TestArticlePage:
         assert detail(client, future).status_code == 404
 
     def test_a_thousand_comments_in_a_fixed_number_of_queries(
-        self, client, django_assert_max_num_queries
+        self, client, django_assert_max_num_queries, settings
     ):
+        settings.COMMENTS_REPLIES_SHOWN = 1000
         article = generated_article(1000, threads=40)
         assert article.comments.count() == 1000
         session = client.session
@@ -488,3 +490,288 @@ class TestErrorPages:
         html = client.get("/nowhere/").content.decode()
         assert 'role="search"' in html
         assert 'href="/"' in html
+
+
+def _title(html: str) -> str:
+    return re.search(r"<title>(.*?)</title>", html).group(1)
+
+
+def _shown(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<article class="comment[^"]*" id="comment-(\d+)"', html)]
+
+
+def _long_thread(article, replies: int):
+    root = make_comment(article, author_name="Ararat")
+    return root, [make_comment(article, parent=root) for _ in range(replies)]
+
+
+class TestPageNumber:
+    def test_the_page_number_stands_above_below_and_in_the_title(self, client, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        article = make_article(title="Arms talks")
+        for _ in range(5):
+            make_comment(article)
+        html = detail(client, article, page=2).content.decode()
+        assert _title(html) == "Arms talks · Comments page 2 of 3 · Newsroom"
+        assert html.count('<p class="discussion-page-number">Page 2 of 3</p>') == 2
+        discussion = html[html.index('id="comments"') :]
+        top, bottom = (m.start() for m in re.finditer("Page 2 of 3", discussion))
+        assert top < discussion.index('class="comment"') < bottom
+        # The cached copy says the same to the next reader.
+        again = detail(client, article, page=2).content.decode()
+        assert _title(again) == _title(html)
+        assert again.count("Page 2 of 3</p>") == 2
+
+    def test_a_single_page_says_nothing_of_pages(self, client):
+        article = make_article(title="Arms talks")
+        make_comment(article)
+        html = detail(client, article).content.decode()
+        assert _title(html) == "Arms talks · Newsroom"
+        assert "discussion-page-number" not in html
+
+
+class TestNewThreadLandsWhereItShows:
+    def test_a_new_thread_posted_from_page_one_opens_the_last_page_with_the_confirmation(
+        self, client, monkeypatch, settings, django_capture_on_commit_callbacks
+    ):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        settings.COMMENT_RATE_LIMIT = "off"
+        article = make_article()
+        for _ in range(4):
+            make_comment(article)
+        assert detail(client, article, sort="oldest").status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("comments:post", args=[article.slug]),
+                {"name": "Ada", "email": "ada@example.com", "body": "A new thread."},
+            )
+        comment = Comment.objects.get(body="A new thread.")
+        permalink = client.get(response["Location"])
+        assert permalink["Location"] == f"{article.get_absolute_url()}?page=3#comment-{comment.pk}"
+        html = client.get(permalink["Location"].partition("#")[0]).content.decode()
+        assert _shown(html) == [comment.pk]
+        assert "Thank you, your comment is published." in html
+        assert "Page 3 of 3" in html
+
+    def test_newest_first_readers_find_it_on_the_first_page(self, client, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        article = make_article()
+        roots = [make_comment(article) for _ in range(5)]
+        detail(client, article, sort="newest")
+        response = client.get(roots[0].get_absolute_url())
+        assert response["Location"] == (
+            f"{article.get_absolute_url()}?sort=newest&page=3#comment-{roots[0].pk}"
+        )
+        response = client.get(roots[4].get_absolute_url())
+        assert response["Location"] == (
+            f"{article.get_absolute_url()}?sort=newest#comment-{roots[4].pk}"
+        )
+
+
+class TestRememberedSort:
+    def test_picking_an_order_remembers_it(self, client):
+        article = make_article()
+        old, new = make_comment(article), make_comment(article)
+        response = detail(client, article, sort="newest")
+        cookie = response.cookies["comments_sort"]
+        assert cookie.value == "newest"
+        assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"] > 0
+        again = detail(client, article)
+        assert again.status_code == 302
+        assert again["Location"] == f"{article.get_absolute_url()}?sort=newest"
+        assert "Cookie" in again["Vary"] and "private" in again["Cache-Control"]
+        html = client.get(again["Location"]).content.decode()
+        assert _shown(html) == [new.pk, old.pk]
+        # The page number is kept, with the order.
+        assert detail(client, article, page=2)["Location"].endswith("?page=2&sort=newest")
+        # Picking the other order remembers that one, and the plain address is then the default.
+        assert detail(client, article, sort="oldest").cookies["comments_sort"].value == "oldest"
+        assert _shown(detail(client, article).content.decode()) == [old.pk, new.pk]
+
+    def test_a_reader_never_gets_a_copy_in_another_readers_order(self, client, settings):
+        article = make_article()
+        old, new = make_comment(article), make_comment(article)
+        # A plain reader fills the shared copy of the plain address, in the default order.
+        assert _shown(detail(client, article).content.decode()) == [old.pk, new.pk]
+        client.cookies["comments_sort"] = "newest"
+        response = client.get(article.get_absolute_url(), follow=True)
+        assert _shown(response.content.decode()) == [new.pk, old.pk]
+        client.cookies.clear()
+        assert _shown(detail(client, article).content.decode()) == [old.pk, new.pk]
+
+    @pytest.mark.parametrize("kept", ["bogus", "", "oldest"])
+    def test_an_unknown_or_default_remembered_order_changes_nothing(self, client, kept):
+        article = make_article()
+        make_comment(article)
+        client.cookies["comments_sort"] = kept
+        response = detail(client, article)
+        assert response.status_code == 200
+        assert "comments_sort" not in response.cookies
+
+    def test_the_default_order_is_a_setting(self, client, settings):
+        settings.COMMENTS_DEFAULT_SORT = "newest"
+        article = make_article()
+        old, new = make_comment(article), make_comment(article)
+        html = detail(client, article).content.decode()
+        assert _shown(html) == [new.pk, old.pk]
+        assert 'href="?sort=oldest#comments">Oldest first</a>' in html
+        response = detail(client, article, sort="oldest")
+        assert _shown(response.content.decode()) == [old.pk, new.pk]
+        assert detail(client, article)["Location"].endswith("?sort=oldest")
+
+
+class TestMoreReplies:
+    def test_a_long_thread_shows_its_first_replies_and_a_link_to_the_rest(self, client, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 3
+        article = make_article()
+        root, replies = _long_thread(article, 5)
+        other = make_comment(article)
+        html = detail(client, article).content.decode()
+        assert _shown(html) == [root.pk, *(r.pk for r in replies[:3]), other.pk]
+        url = reverse("articles:thread", args=[article.slug, root.pk])
+        assert (
+            f'<p class="more-replies"><a class="more-replies-link" href="{url}" '
+            f'data-fragment="{url}replies/" data-thread-id="{root.pk}">Show 2 more replies</a></p>'
+        ) in html
+        # The thread's own count is the whole thread's.
+        assert "Show </span>5 replies</summary>" in html
+        nesting(html)
+
+    def test_the_cut_keeps_the_pages_queries(self, client, django_assert_max_num_queries):
+        article = generated_article(1000, threads=40)
+        with django_assert_max_num_queries(10):
+            response = detail(client, article)
+        html = response.content.decode()
+        assert html.count('class="comment"') == 40 * 21
+        assert html.count("Show 4 more replies") == 40
+        nesting(html)
+
+    def test_the_thread_page_shows_every_reply(self, client, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 2
+        article = make_article(title="Arms talks")
+        root, replies = _long_thread(article, 4)
+        deep = make_comment(article, parent=replies[3])
+        response = client.get(reverse("articles:thread", args=[article.slug, root.pk]))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert _title(html) == "Thread by Ararat · Arms talks · Newsroom"
+        assert "Thread by Ararat, 5 replies" in html
+        assert _shown(html) == [root.pk, *(r.pk for r in replies), deep.pk]
+        assert "more-replies" not in html
+        assert f'href="{root.get_absolute_url()}"' in html
+        nesting(html)
+
+    def test_the_fragment_is_the_thread_as_the_thread_page_shows_it(self, client, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 2
+        article = make_article()
+        root, replies = _long_thread(article, 4)
+        url = reverse("articles:thread", args=[article.slug, root.pk])
+        fragment = client.get(f"{url}replies/")
+        assert fragment.status_code == 200
+        body = fragment.content.decode()
+        assert body.startswith('<ol class="comment-thread">') and "<html" not in body
+        assert _shown(body) == [root.pk, *(r.pk for r in replies)]
+        assert body in client.get(url).content.decode()
+        nesting(body)
+
+    def test_the_readers_own_pending_reply_shows_on_the_thread_page(self, client):
+        article = make_article()
+        root, _ = _long_thread(article, 1)
+        mine = make_comment(article, parent=root, status=Comment.Status.PENDING)
+        url = reverse("articles:thread", args=[article.slug, root.pk])
+        assert mine.pk not in _shown(client.get(url).content.decode())
+        session = client.session
+        session["comments_own_pending"] = [mine.pk]
+        session.save()
+        assert mine.pk in _shown(client.get(url).content.decode())
+
+    def test_a_reply_an_unknown_or_hidden_thread_is_404(self, client):
+        article, other = make_article(), make_article()
+        root, replies = _long_thread(article, 1)
+        hidden = make_comment(article, status=Comment.Status.REMOVED)
+        for slug, pk in [
+            (article.slug, replies[0].pk),
+            (article.slug, 999999),
+            (article.slug, hidden.pk),
+            (other.slug, root.pk),
+            ("no-such-article", root.pk),
+        ]:
+            url = reverse("articles:thread", args=[slug, pk])
+            assert client.get(url).status_code == 404, (slug, pk)
+            assert client.get(f"{url}replies/").status_code == 404, (slug, pk)
+        url = reverse("articles:thread", args=[article.slug, root.pk])
+        assert client.post(url).status_code == 405
+
+    def test_a_cut_replys_link_leads_to_the_thread_page(self, client, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 2
+        article = make_article()
+        root, replies = _long_thread(article, 3)
+        thread = reverse("articles:thread", args=[article.slug, root.pk])
+        response = client.get(replies[2].get_absolute_url())
+        assert response["Location"] == f"{thread}#comment-{replies[2].pk}"
+        response = client.get(replies[1].get_absolute_url())
+        assert response["Location"] == f"{article.get_absolute_url()}#comment-{replies[1].pk}"
+
+
+class TestCommentCount:
+    def url(self, article):
+        return reverse("articles:comment_count", args=[article.slug])
+
+    def test_answers_the_count_under_the_pages_version_and_304_without_a_query(
+        self, client, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        article = make_article()
+        make_comment(article)
+        make_comment(article, status=Comment.Status.PENDING)
+        first = client.get(self.url(article))
+        assert first.status_code == 200
+        assert first["Content-Type"] == "application/json"
+        assert "no-cache" in first["Cache-Control"]
+        data = first.json()
+        assert data["count"] == 1
+        assert first["ETag"] == f'"{data["version"]}"'
+        with django_assert_num_queries(0):
+            same = client.get(self.url(article), headers={"if-none-match": first["ETag"]})
+        assert same.status_code == 304
+        assert same["ETag"] == first["ETag"]
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("comments:post", args=[article.slug]),
+                {"name": "Ada", "email": "ada@example.com", "body": "Published while read."},
+            )
+        changed = client.get(self.url(article), headers={"if-none-match": first["ETag"]})
+        assert changed.status_code == 200
+        assert changed.json()["count"] == 2
+        assert changed["ETag"] != first["ETag"]
+
+    def test_the_page_says_where_to_ask_and_what_it_shows(self, client):
+        article = make_article()
+        make_comment(article)
+        html = detail(client, article).content.decode()
+        assert (
+            f'data-new-comments data-url="{self.url(article)}" data-count="1" '
+            'data-poll-seconds="30"'
+        ) in html
+        assert 'src="/static/js/new-comments.js" defer' in html
+
+    @pytest.mark.parametrize("slug", ["no-such-article", "future"])
+    def test_an_unknown_article_is_a_json_404(self, client, slug):
+        make_article(slug="future", published_at=timezone.now() + timedelta(days=1))
+        response = client.get(reverse("articles:comment_count", args=[slug]))
+        assert response.status_code == 404
+        assert response.json() == {"error": "not found"}
+        assert client.post(reverse("articles:comment_count", args=[slug])).status_code == 405
+
+    def test_with_the_cache_away_the_count_is_read_without_a_version(self, client, monkeypatch):
+        from articles import views
+
+        def away(article_id):
+            raise ConnectionError("cache away")
+
+        monkeypatch.setattr(views, "article_page_versions", away)
+        article = make_article()
+        make_comment(article)
+        response = client.get(self.url(article), headers={"if-none-match": '"1.2"'})
+        assert response.status_code == 200
+        assert response.json() == {"version": None, "count": 1}
+        assert not response.has_header("ETag")

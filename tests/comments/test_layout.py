@@ -2,7 +2,7 @@
 
 import pytest
 
-from comments.layout import FLATTEN_DEPTH, comment_items, page_layout
+from comments.layout import FLATTEN_DEPTH, comment_items, page_layout, replies_cut
 from comments.models import Comment
 
 PUBLISHED = Comment.Status.PUBLISHED
@@ -114,3 +114,34 @@ class TestPageLayout:
         items = page_layout(comment_items(rows))
         assert items[-1].flattened
         assert items[-1].parent_author == "[removed]"
+
+
+class TestRepliesCut:
+    # Thread 1: replies 2 (3 under it), 4, 5 (6 under it); thread 7: reply 8.
+    ROWS = [
+        row(1, 0),
+        row(2, 1, parent=1),
+        row(3, 2, parent=2),
+        row(4, 1, parent=1),
+        row(5, 1, parent=1),
+        row(6, 2, parent=5),
+        row(7, 0),
+        row(8, 1, parent=7),
+    ]
+
+    def test_each_thread_keeps_its_first_replies_in_tree_order(self):
+        items = replies_cut(comment_items(self.ROWS), 3)
+        assert [item.pk for item in items] == [1, 2, 3, 4, 7, 8]
+        assert [item.hidden_replies for item in items] == [2, 0, 0, 0, 0, 0]
+
+    def test_reply_counts_and_nesting_are_those_of_what_stays(self):
+        items = page_layout(replies_cut(comment_items(self.ROWS), 1))
+        assert [item.pk for item in items] == [1, 2, 7, 8]
+        assert [item.reply_count for item in items] == [1, 0, 1, 0]
+        assert items[0].hidden_replies == 4
+        assert sum(item.opens for item in items) == sum(item.closes for item in items)
+
+    def test_threads_within_the_limit_are_the_same_items(self):
+        items = comment_items(self.ROWS)
+        assert replies_cut(items, 5) is items
+        assert all(item.hidden_replies == 0 for item in items)

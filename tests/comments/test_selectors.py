@@ -1,13 +1,16 @@
 """The discussion's reads: pages of threads in order, a comment's page, the API's tree."""
 
 import pytest
+from django.core.paginator import InvalidPage
 
 from comments import selectors
 from comments.models import Comment
 from comments.selectors import (
     THREADS_PER_PAGE,
-    comment_tree,
+    comment_tree_page,
     discussion_page,
+    reply_cut,
+    thread_items,
     thread_page_number,
 )
 from tests.factories import make_article, make_comment
@@ -108,10 +111,81 @@ def test_thread_page_number(monkeypatch):
     assert [thread_page_number(c) for c in roots] == [1, 1, 2, 2, 3]
     assert thread_page_number(reply) == 2
     assert THREADS_PER_PAGE == 50
+    assert [thread_page_number(c, "newest") for c in roots] == [3, 2, 2, 1, 1]
+    assert thread_page_number(reply, "newest") == 1
 
 
 @pytest.mark.django_db
-def test_comment_tree_nests_what_every_reader_may_see():
+def test_the_default_sort_is_a_setting(settings, monkeypatch):
+    monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+    article = make_article()
+    roots = [make_comment(article) for _ in range(3)]
+    settings.COMMENTS_DEFAULT_SORT = "newest"
+    page = discussion_page(article=article, page_number=1, sort=None)
+    assert page.sort == "newest"
+    assert [item.pk for item in page.items] == [roots[2].pk, roots[1].pk]
+    assert thread_page_number(roots[0]) == 2
+    assert discussion_page(article=article, page_number=1, sort="bogus").sort == "newest"
+
+
+def _long_thread(article, replies: int):
+    """A thread of `replies` replies: every other one answers the reply before it."""
+    root = make_comment(article)
+    made = []
+    for n in range(replies):
+        made.append(make_comment(article, parent=made[-1] if n % 2 else root))
+    return root, made
+
+
+@pytest.mark.django_db
+class TestRepliesShown:
+    def test_a_thread_shows_its_first_replies_and_counts_the_rest(self, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 3
+        article = make_article()
+        root, replies = _long_thread(article, 6)
+        short = make_comment(article)
+        make_comment(article, parent=short)
+        items = discussion_page(article=article, page_number=1, sort=None).items
+        shown = [item.pk for item in items]
+        assert shown == [root.pk, *(r.pk for r in replies[:3]), short.pk, items[-1].pk]
+        assert items[0].hidden_replies == 3
+        assert items[0].reply_count == 3
+        assert items[4].hidden_replies == 0
+        # The lists opened for the shown replies close where the thread ends.
+        assert sum(item.opens for item in items[:4]) == sum(item.closes for item in items[:4])
+
+    def test_a_thread_at_the_limit_is_whole(self, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 6
+        article = make_article()
+        _long_thread(article, 6)
+        items = discussion_page(article=article, page_number=1, sort=None).items
+        assert len(items) == 7
+        assert items[0].hidden_replies == 0
+
+    def test_thread_items_hold_every_reply(self, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 2
+        article = make_article()
+        root, replies = _long_thread(article, 5)
+        items = thread_items(article=article, root_id=root.pk)
+        assert [item.pk for item in items] == [root.pk, *(r.pk for r in replies)]
+
+    def test_thread_items_of_a_reply_or_another_article_are_empty(self):
+        article = make_article()
+        root, replies = _long_thread(article, 2)
+        assert thread_items(article=article, root_id=replies[0].pk) == []
+        assert thread_items(article=make_article(), root_id=root.pk) == []
+        hidden = make_comment(article, status=REMOVED)
+        assert thread_items(article=article, root_id=hidden.pk) == []
+
+    def test_reply_cut_says_which_replies_only_the_thread_page_shows(self, settings):
+        settings.COMMENTS_REPLIES_SHOWN = 2
+        article = make_article()
+        root, replies = _long_thread(article, 4)
+        assert [reply_cut(c) for c in [root, *replies]] == [False, False, False, True, True]
+
+
+@pytest.mark.django_db
+def test_comment_tree_page_nests_what_every_reader_may_see():
     article = make_article()
     first = make_comment(article, body="one\r\ntwo\n\n\nthree")
     removed = make_comment(article, parent=first, status=REMOVED, body="gone")
@@ -119,7 +193,9 @@ def test_comment_tree_nests_what_every_reader_may_see():
     make_comment(article, parent=first, status=PENDING)
     make_comment(article, status=SPAM)
     second = make_comment(article)
-    result = comment_tree(article=article, permalink=lambda pk: f"/c/{pk}")
+    page, result = comment_tree_page(article=article, page_number=1, permalink=lambda pk: pk)
+    assert page.paginator.count == 2
+    result = comment_tree_page(article=article, page_number=1, permalink=lambda pk: f"/c/{pk}")[1]
     assert result == [
         {
             "id": first.pk,
@@ -160,3 +236,19 @@ def test_comment_tree_nests_what_every_reader_may_see():
             "replies": [],
         },
     ]
+
+
+@pytest.mark.django_db
+def test_comment_tree_page_pages_threads_with_their_replies(monkeypatch):
+    monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+    article = make_article()
+    roots = [make_comment(article) for _ in range(3)]
+    reply = make_comment(article, parent=roots[2])
+    page, tree = comment_tree_page(article=article, page_number="2", permalink=str)
+    assert page.number == 2 and page.paginator.num_pages == 2
+    assert [(t["id"], [r["id"] for r in t["replies"]]) for t in tree] == [
+        (roots[2].pk, [reply.pk])
+    ]
+    for bad in ("3", "0", "x"):
+        with pytest.raises(InvalidPage):
+            comment_tree_page(article=article, page_number=bad, permalink=str)

@@ -218,3 +218,147 @@ def test_a_newcomer_signs_up_verifies_and_comments_under_their_name(
     author.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Jo Journey")
     expect(page.get_by_role("link", name=article.title)).to_be_visible()
+
+
+def long_thread(settings, replies: int = 5, shown: int = 3):
+    """An article with one thread of `replies` replies, of which the page shows `shown`."""
+    from tests.factories import make_article, make_comment
+
+    settings.COMMENTS_REPLIES_SHOWN = shown
+    article = make_article(title="A long exchange")
+    root = make_comment(article, author_name="Ararat")
+    made = [make_comment(article, parent=root, body=f"Reply number {n}.") for n in range(replies)]
+    return article, root, made
+
+
+def test_show_more_replies_loads_the_rest_of_a_thread_in_place(page, live_server, settings):
+    article, root, replies = long_thread(settings)
+    page.goto(live_server.url + article.get_absolute_url())
+    for reply in replies[:3]:
+        expect(page.locator(f"#comment-{reply.pk}")).to_be_visible()
+    expect(page.locator(f"#comment-{replies[3].pk}")).to_have_count(0)
+    more = page.get_by_role("link", name="Show 2 more replies")
+    more.click()
+    expect(page.locator(f"#comment-{replies[4].pk}")).to_be_visible()
+    expect(page.locator(f"#comment-{replies[3].pk}")).to_be_focused()
+    expect(page).to_have_url(live_server.url + article.get_absolute_url())
+    expect(page.locator(".more-replies-link")).to_have_count(0)
+    # Each comment once, in tree order, in the one thread.
+    shown = page.locator(f"li:has(> #comment-{root.pk}) article.comment").evaluate_all(
+        "(comments) => comments.map((comment) => comment.dataset.commentId)"
+    )
+    assert shown == [str(c.pk) for c in [root, *replies]]
+
+
+def test_show_more_replies_without_javascript_opens_the_threads_page(
+    browser, live_server, settings
+):
+    article, root, replies = long_thread(settings)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
+    try:
+        tab = context.new_page()
+        tab.goto(live_server.url + article.get_absolute_url())
+        tab.get_by_role("link", name="Show 2 more replies").click()
+        expect(tab).to_have_url(re.compile(rf"/articles/{article.slug}/threads/{root.pk}/$"))
+        expect(tab.get_by_role("heading", level=1)).to_have_text("Thread by Ararat, 5 replies")
+        for reply in replies:
+            expect(tab.locator(f"#comment-{reply.pk}")).to_be_visible()
+        tab.get_by_role("link", name="Back to “A long exchange”").click()
+        expect(tab).to_have_url(re.compile(rf"{article.get_absolute_url()}#comment-{root.pk}$"))
+    finally:
+        context.close()
+
+
+def test_comments_published_while_the_page_is_read_are_announced_and_shown_on_request(
+    browser, page, live_server, settings
+):
+    from tests.factories import make_article, make_comment
+
+    settings.COMMENT_RATE_LIMIT = "off"
+    article = make_article(title="A developing story")
+    first = make_comment(article)
+    page.clock.install()
+    page.goto(live_server.url + article.get_absolute_url())
+    notice = page.locator("[data-new-comments]")
+    assert notice.get_attribute("data-poll-seconds") == "30"
+
+    def is_poll(response) -> bool:
+        return "/comments/count/" in response.url
+
+    with page.expect_response(is_poll):
+        page.clock.run_for("00:31")
+    expect(notice).to_be_empty()
+    expect(notice).to_be_hidden()
+
+    other = browser.new_context()
+    try:
+        tab = other.new_page()
+        tab.goto(live_server.url + article.get_absolute_url())
+        form = tab.locator("#comments form.comment-form").first
+        form.get_by_role("textbox", name="Name").fill("Lilit")
+        form.get_by_role("textbox", name="Email").fill("lilit@example.com")
+        form.get_by_role("textbox", name="Comment").fill("News from the other side.")
+        form.get_by_role("button", name="Post comment").click()
+        expect(tab.get_by_text("Thank you, your comment is published.")).to_be_visible()
+    finally:
+        other.close()
+    new = Comment.objects.get(body="News from the other side.")
+
+    # Nothing shows before the next turn, and nothing is inserted after it.
+    expect(notice).to_be_empty()
+    with page.expect_response(is_poll) as answer:
+        page.clock.run_for("00:31")
+    assert answer.value.status == 200
+    expect(notice).to_have_text("1 new comment — Show")
+    expect(page.locator(f"#comment-{new.pk}")).to_have_count(0)
+    expect(page.locator(f"#comment-{first.pk}")).to_be_visible()
+
+    notice.get_by_role("button", name="Show").click()
+    expect(page.locator(f"#comment-{new.pk}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#comments$"))
+    expect(page.locator("[data-new-comments]")).to_be_empty()
+
+
+def test_the_new_comments_poll_rests_while_the_tab_is_hidden(page, live_server):
+    from tests.factories import make_article
+
+    article = make_article()
+    asked = []
+
+    def is_poll(response) -> bool:
+        return "/comments/count/" in response.url
+
+    page.on(
+        "request",
+        lambda request: asked.append(request.headers.get("if-none-match"))
+        if "/comments/count/" in request.url
+        else None,
+    )
+    page.clock.install()
+    page.goto(live_server.url + article.get_absolute_url())
+    with page.expect_response(is_poll) as first:
+        page.clock.run_for("00:31")
+    assert first.value.status == 200
+    with page.expect_response(is_poll) as second:
+        page.clock.run_for("00:31")
+    # The second turn holds the first answer's version, and nothing changed.
+    assert second.value.status == 304
+    assert asked == [None, first.value.headers["etag"]]
+
+    def visibility(hidden: bool) -> None:
+        page.evaluate(
+            """(hidden) => {
+                 Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+                 document.dispatchEvent(new Event("visibilitychange"));
+               }""",
+            hidden,
+        )
+
+    visibility(True)
+    page.clock.run_for("05:00")
+    page.wait_for_timeout(300)
+    assert len(asked) == 2
+    # Back in view, it asks at once.
+    with page.expect_response(is_poll):
+        visibility(False)
+    assert len(asked) == 3

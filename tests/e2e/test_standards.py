@@ -13,11 +13,14 @@ import subprocess
 from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from articles.models import Article
+from comments import selectors
 from comments.models import Comment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,6 +92,27 @@ def too_many(page, base, article, comment):
     pytest.fail("a second post within the hour was not refused with 429")
 
 
+def thread_page(page, base, article, comment):
+    return page.goto(f"{base}{article.get_absolute_url()}threads/{comment.pk}/")
+
+
+def paged_discussion(page, base, article, comment):
+    """The discussion two threads a page, each cut after its first reply: the page number and
+    "Show N more replies" on the page of `comment`'s thread (which has replies). The extra
+    parameter keeps the page cache out: the page is built under these settings."""
+    with (
+        override_settings(COMMENTS_REPLIES_SHOWN=1),
+        mock.patch.object(selectors, "THREADS_PER_PAGE", 2),
+    ):
+        number = selectors.thread_page_number(comment, "oldest")
+        response = page.goto(
+            f"{base}{article.get_absolute_url()}?sort=oldest&page={number}&view=checked"
+        )
+        html = response.text()
+    assert "more-replies-link" in html and f"Page {number} of" in html
+    return response
+
+
 # The account pages join this list once they exist.
 PAGES: dict[str, Callable] = {
     "home": home,
@@ -96,6 +120,8 @@ PAGES: dict[str, Callable] = {
     "reply": reply_page,
     "form error": form_error,
     "429": too_many,
+    "thread": thread_page,
+    "paged discussion": paged_discussion,
 }
 
 

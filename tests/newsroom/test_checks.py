@@ -3,7 +3,10 @@ import subprocess
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from comments.selectors import SORTS
 from newsroom.checks import (
+    COMMENT_SORTS,
+    check_default_sort,
     check_mail,
     check_rates,
     check_site_url,
@@ -18,6 +21,7 @@ GOOD = {
     "COMMENTS_HOLD_LINKS": 0,
     "COMMENTS_REPORT_THRESHOLD": 1,
     "COMMENTS_CLOSE_AFTER_DAYS": None,
+    "COMMENTS_REPLIES_SHOWN": 1,
     "ARTICLE_PAGE_CACHE_SECONDS": 0,
     "DATABASE_CONN_MAX_AGE": 0,
     "SECURE_HSTS_SECONDS": 0,
@@ -38,6 +42,23 @@ def test_the_smallest_good_values_pass(settings):
     assert messages(settings) == []
 
 
+def test_the_checked_sorts_are_the_discussion_s_sorts():
+    assert set(COMMENT_SORTS) == set(SORTS)
+
+
+@pytest.mark.parametrize("sort", COMMENT_SORTS)
+def test_every_sort_may_be_the_default(settings, sort):
+    settings.COMMENTS_DEFAULT_SORT = sort
+    assert check_default_sort(None) == []
+
+
+def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
+    settings.COMMENTS_DEFAULT_SORT = "best"
+    [error] = check_default_sort(None)
+    assert error.id == "newsroom.E012"
+    assert error.msg == "COMMENTS_DEFAULT_SORT must be one of oldest, newest, not 'best'."
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "variable", "minimum"),
     [
@@ -47,6 +68,7 @@ def test_the_smallest_good_values_pass(settings):
         ("COMMENTS_HOLD_LINKS", -1, "COMMENTS_HOLD_LINKS", 0),
         ("COMMENTS_REPORT_THRESHOLD", 0, "COMMENTS_REPORT_THRESHOLD", 1),
         ("COMMENTS_CLOSE_AFTER_DAYS", -3, "COMMENTS_CLOSE_AFTER_DAYS", 0),
+        ("COMMENTS_REPLIES_SHOWN", 0, "COMMENTS_REPLIES_SHOWN", 1),
         ("ARTICLE_PAGE_CACHE_SECONDS", "1h", "ARTICLE_PAGE_CACHE_SECONDS", 0),
         ("DATABASE_CONN_MAX_AGE", -5, "DATABASE_CONN_MAX_AGE", 0),
         ("SECURE_HSTS_SECONDS", "year", "DJANGO_HSTS_SECONDS", 0),
