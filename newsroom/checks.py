@@ -29,6 +29,8 @@ WHOLE_NUMBERS = [
 # Settings in seconds that must be more than 0: (setting, environment variable).
 POSITIVE_SECONDS = [("COMMENTS_LOCK_TIMEOUT_SECONDS", "COMMENTS_LOCK_TIMEOUT_SECONDS")]
 RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
+# The policies for guests' comments (COMMENTS_GUESTS), as comments/guests.py applies them.
+GUEST_POLICIES = ("open", "verify", "closed")
 TAG = "newsroom_settings"
 
 
@@ -87,6 +89,20 @@ def check_rates(app_configs, **kwargs):
         except ImproperlyConfigured as exc:
             errors.append(Error(str(exc), id="newsroom.E002"))
     return errors
+
+
+@register(TAG)
+def check_guest_policy(app_configs, **kwargs):
+    value = getattr(settings, "COMMENTS_GUESTS", None)
+    if value in GUEST_POLICIES:
+        return []
+    return [
+        Error(
+            f"COMMENTS_GUESTS must be one of {', '.join(GUEST_POLICIES)}, not {value!r}.",
+            hint="Set COMMENTS_GUESTS in the environment to open, verify or closed, or unset it.",
+            id="newsroom.E004",
+        )
+    ]
 
 
 @register(TAG)

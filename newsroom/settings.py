@@ -341,5 +341,8 @@ COMMENTS_CLOSE_AFTER_DAYS = (
 COMMENTS_HOLD_LINKS = env_int("COMMENTS_HOLD_LINKS", 2)
 COMMENTS_REPORT_THRESHOLD = env_int("COMMENTS_REPORT_THRESHOLD", 3)
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
+# Who may comment without an account: "open" (any guest), "verify" (a guest's comment waits for
+# the link mailed to their address) or "closed" (signed-in readers only).
+COMMENTS_GUESTS = os.environ.get("COMMENTS_GUESTS", "").strip().lower() or "open"
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")
