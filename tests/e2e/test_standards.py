@@ -128,6 +128,7 @@ def guests_closed(page, base, article, comment):
     with override_settings(COMMENTS_GUESTS="closed"), page.expect_navigation() as navigation:
         form.get_by_role("button", name="Post reply").click()
     assert navigation.value.status == 403
+    assert "Sign in to comment" in navigation.value.text()
     return navigation.value
 
 
