@@ -2,6 +2,7 @@
 views, and the guest services of comments/services.py), and trust for verified identities."""
 
 import re
+import threading
 import time
 from datetime import timedelta
 from io import StringIO
@@ -9,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core import mail, signing
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -358,6 +360,37 @@ def test_a_genuine_link_for_another_nonce_finds_nothing(client, committing, veri
 
     assert committing(client.post, link).status_code == 410
     assert not Comment.objects.exists() and UnconfirmedComment.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_many_clicks_at_once_post_the_comment_once(verify):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    article = make_article()
+    _, link = submit(Client(), lambda request, *a, **k: request(*a, **k), article)
+    start, outcomes, errors = threading.Barrier(8), [], []
+
+    def click():
+        try:
+            start.wait(timeout=10)
+            outcomes.append(Client().post(link).status_code)
+        except Exception as error:  # noqa: BLE001 - reported to the test, which fails on it
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(outcomes) == [302] + [410] * 7
+    assert Comment.objects.count() == 1
+    assert not UnconfirmedComment.objects.exists()
+    assert Commenter.objects.count() == 1
 
 
 # Under verify: the browser that confirmed an address
