@@ -25,6 +25,7 @@ from comments.models import (
     Commenter,
     Report,
     UnconfirmedComment,
+    commented_model,
     reporter_key,
 )
 from comments.moderation import Verdict, comment_screen, is_duplicate
@@ -418,7 +419,8 @@ class ConfirmResult:
     `posted` is `comment_post`'s result (published, held, or refused with its message) and
     `unconfirmed` the submission it came from (its text, to show again when refused).
     `commenter` is the confirmed address's record. `used` says no submission matched the link:
-    it was followed before. `closed` says the discussion closed since: nothing changed.
+    it was followed before. `closed` says the discussion closed (or the article was withdrawn)
+    since: nothing changed.
     """
 
     posted: PostResult | None = None
@@ -449,7 +451,8 @@ def guest_comment_confirm(*, pk: int, nonce: str) -> ConfirmResult:
     if unconfirmed is None:
         return ConfirmResult(used=True)
     article = unconfirmed.article
-    if not article.discussion_open():
+    published = commented_model().objects.published().filter(pk=article.pk).exists()
+    if not (published and article.discussion_open()):
         return ConfirmResult(unconfirmed=unconfirmed, closed=True)
     # The link proved the address is the guest's, whatever happens to this comment.
     commenter = commenter_for_email(

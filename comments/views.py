@@ -149,9 +149,6 @@ def comment_post(request, slug):
     commenter = None
     if account is None:
         author_name, author_email = form.cleaned_data["name"], form.cleaned_data["email"]
-        # An address this browser confirmed is a verified identity; any other is only typed.
-        if is_verified_here(request, author_email):
-            commenter = services.commenter_for_email(email=author_email, display_name=author_name)
     else:
         commenter = services.commenter_for_user(user=account)
         author_name, author_email = commenter.display_name, account.email
@@ -166,7 +163,10 @@ def comment_post(request, slug):
         if retry_after is not None:
             return _too_many(request, article, retry_after, what="comments")
 
-    if account is None and commenter is None and guest_policy() == VERIFY:
+    # An address this browser confirmed is a verified identity; any other is only typed.
+    if account is None and is_verified_here(request, author_email):
+        commenter = services.commenter_for_email(email=author_email, display_name=author_name)
+    elif account is None and guest_policy() == VERIFY:
         return _guest_submit(request, article, form, ip_address=ip_address)
 
     try:

@@ -261,12 +261,18 @@ def test_a_reply_whose_parent_went_away_before_the_click_is_kept_to_post_again(
     assert again.url == posted.get_absolute_url() and posted.parent is None
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"comments_open": False}, {"published_at": timezone.now() + timedelta(days=1)}],
+    ids=["closed", "withdrawn"],
+)
 def test_a_discussion_closed_before_the_click_posts_nothing_and_keeps_the_comment(
-    client, committing, verify
+    client, committing, verify, change
 ):
     article = make_article()
     _, link = submit(client, committing, article)
-    article.comments_open = False
+    for field, value in change.items():
+        setattr(article, field, value)
     article.save()
 
     response = committing(client.post, link)
