@@ -18,12 +18,14 @@ from django.utils import timezone
 import comments.services
 from comments.forms import PARENT_GONE
 from comments.guests import LINK_SALT, VERIFIED_COOKIE, link_token
+from comments.identity import RESERVED_MESSAGE
 from comments.models import (
     BannedPhrase,
     Comment,
     Commenter,
     CommentQueue,
     ModerationPolicy,
+    ReservedName,
     UnconfirmedComment,
 )
 from comments.moderation import REFUSED_MESSAGE
@@ -225,6 +227,21 @@ def test_a_rule_that_refuses_at_the_click_shows_the_text_to_post_again(
     again = committing(client.post, post_url(article), data(body="This is weak, frankly."))
     assert again.status_code == 302
     assert Comment.objects.get().body == "This is weak, frankly."
+
+
+def test_a_name_reserved_before_the_click_is_refused_with_the_text_kept(
+    client, committing, verify
+):
+    article = make_article()
+    _, link = submit(client, committing, article, name="Desk Editor", body="Mine, truly.")
+    ReservedName.objects.create(name="Desk Editor")
+
+    response = committing(client.post, link)
+
+    assert response.status_code == 400
+    assert response.text.count(RESERVED_MESSAGE) == 1
+    assert "Mine, truly.</textarea>" in response.text
+    assert not Comment.objects.exists() and not UnconfirmedComment.objects.exists()
 
 
 def test_a_refused_comment_is_refused_at_once_and_no_mail_is_sent(client, committing, verify):
