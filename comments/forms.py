@@ -1,6 +1,7 @@
 from django import forms
 from django.core import signing
 
+from comments.guests import VERIFY, guest_policy
 from comments.identity import RESERVED_MESSAGE, display_name_clean, is_reserved
 from comments.models import Comment, Commenter, Report
 from comments.text import CONTROL_CHARACTER
@@ -64,6 +65,10 @@ class CommentForm(forms.Form):
     def __init__(self, *args, article=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.article = article
+        if guest_policy() == VERIFY and "email" in self.fields:
+            self.fields["email"].help_text = (
+                "Never shown publicly. We send a link to this address to confirm your comment."
+            )
 
     def clean_name(self) -> str:
         name = " ".join(_without_controls(self.cleaned_data["name"]).split())

@@ -414,3 +414,46 @@ class ReservedName(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:comments_reservedname_change", args=[self.pk])
+
+
+class UnconfirmedComment(models.Model):
+    """A guest's comment waiting for the guest to follow the link mailed to them
+    (COMMENTS_GUESTS=verify).
+
+    It is kept apart from Comment, so that the tree, the counts, the feeds, the API and the
+    moderators' queue never see it. Following the link posts it as a Comment and deletes this
+    row in one transaction (comments/services.py `guest_comment_confirm`); a row nobody
+    confirmed is deleted after UNCONFIRMED_DAYS (`manage.py purge_unconfirmed_comments`).
+    """
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="unconfirmed_comments"
+    )
+    # The comment replied to, without a constraint: it may be deleted before the click, and
+    # the click then tells the guest so and shows their text to post again.
+    parent = models.ForeignKey(
+        Comment,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    author_name = models.CharField(max_length=200)
+    author_email = models.EmailField()
+    body = models.TextField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(db_index=True)
+    # Random, and part of the signed link: a link names exactly this row.
+    nonce = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        excerpt = self.body[:60].replace("\n", " ")
+        return f"{self.author_name} (unconfirmed): {excerpt}"
+
+    def get_absolute_url(self) -> str:
+        return self.article.get_absolute_url()

@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Q
 
-from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
+from comments.models import (
+    BannedPhrase,
+    BlockedCommenter,
+    Comment,
+    Commenter,
+    ModerationPolicy,
+)
 from comments.normalize import email_key, skeleton
 from comments.text import link_count
 
@@ -30,7 +36,7 @@ class Verdict:
 
 
 def comment_screen(*, article, author_name: str, author_email: str, ip_address: str | None,
-                   body: str) -> Verdict:
+                   body: str, commenter: Commenter | None = None) -> Verdict:
     """Apply the policy rules to a new comment, in at most four queries.
 
     A blocked commenter or a phrase whose rule refuses gets `refused` (nothing is stored);
@@ -54,8 +60,8 @@ def comment_screen(*, article, author_name: str, author_email: str, ip_address: 
     mode = ModerationPolicy.objects.values_list("mode", flat=True).first()
     if mode == ModerationPolicy.Mode.PREMODERATE:
         reasons.append("the site is pre-moderated")
-    elif mode == ModerationPolicy.Mode.FIRST_COMMENT and not _has_approved_comment(author_email):
-        reasons.append("first comment from this email address")
+    elif mode == ModerationPolicy.Mode.FIRST_COMMENT and not _has_approved_comment(commenter):
+        reasons.append("first comment from this commenter")
     if reasons:
         return Verdict(status=Comment.Status.PENDING, reasons=reasons)
     return Verdict()
@@ -92,15 +98,19 @@ def _is_blocked(*, author_name: str, author_email: str, ip_address: str | None) 
     return False
 
 
-def _has_approved_comment(author_email: str) -> bool:
-    """Whether a moderator approved one of this email's comments, or one was published on the
-    site without moderation (before first-comment moderation was switched on)."""
-    if not author_email:
+def _has_approved_comment(commenter: Commenter | None) -> bool:
+    """Whether a moderator approved one of this commenter's comments, or one was published on
+    the site without moderation (before first-comment moderation was switched on).
+
+    Only a verified identity earns trust: an account, or a guest's address confirmed by the
+    link mailed to it (Comment.commenter). An email typed into the form proves nothing, since
+    anyone can type anyone's, so a guest without a confirmed address (`commenter` None) is
+    always commenting for the first time.
+    """
+    if commenter is None:
         return False
     return (
-        Comment.objects.filter(
-            author_email__iexact=author_email.strip(), status=Comment.Status.PUBLISHED
-        )
+        Comment.objects.filter(commenter=commenter, status=Comment.Status.PUBLISHED)
         .filter(Q(moderated_at__isnull=False) | Q(import_key=""))
         .exists()
     )

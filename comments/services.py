@@ -1,22 +1,37 @@
 """Writes to comments. Every tree write takes the locks of comments/locks.py first."""
 
+import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from comments.forms import PARENT_GONE
+from comments.guests import LINK_HOURS, UNCONFIRMED_DAYS, email_normalized, link_token
+from comments.identity import RESERVED_MESSAGE, is_reserved
 from comments.locks import lock_article
-from comments.models import BlockedCommenter, Comment, Commenter, Report, reporter_key
+from comments.models import (
+    BlockedCommenter,
+    Comment,
+    Commenter,
+    Report,
+    UnconfirmedComment,
+    commented_model,
+    reporter_key,
+)
 from comments.moderation import Verdict, comment_screen, is_duplicate
 from comments.signals import discussion_changed_send
 from newsroom.locking import lock_waits_bounded
+from newsroom.mail import absolute_url, mail_queue
 
 
 @transaction.atomic
@@ -286,6 +301,7 @@ def comment_post(
         author_email=author_email,
         ip_address=ip_address,
         body=body,
+        commenter=commenter,
     )
     if verdict.refused:
         return PostResult(refused=verdict.refused, reasons=tuple(verdict.reasons))
@@ -323,6 +339,152 @@ def comment_post(
     if comment.status == Comment.Status.PUBLISHED:
         discussion_changed_send(article.pk)
     return PostResult(comment=comment, reasons=tuple(verdict.reasons))
+
+
+@dataclass(frozen=True)
+class GuestSubmitResult:
+    """What `guest_comment_submit` did: kept `unconfirmed` and mailed its link, or refused it
+    at once with a `refused` message (nothing stored, no mail)."""
+
+    unconfirmed: UnconfirmedComment | None = None
+    refused: str = ""
+
+
+@lock_waits_bounded()
+@transaction.atomic
+def guest_comment_submit(
+    *,
+    article: Model,
+    parent_id: int | None,
+    author_name: str,
+    author_email: str,
+    body: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> GuestSubmitResult:
+    """Keep a guest's comment unconfirmed and mail them the link that posts it
+    (COMMENTS_GUESTS=verify).
+
+    The rules that refuse (a blocked commenter, a refused phrase) run now, so that the guest
+    learns it before going to their mail and no mail goes to a blocked address; all the rules
+    run again when the link is followed. The mail is queued when the transaction commits.
+    """
+    verdict = comment_screen(
+        article=article,
+        author_name=author_name,
+        author_email=author_email,
+        ip_address=ip_address,
+        body=body,
+    )
+    if verdict.refused:
+        return GuestSubmitResult(refused=verdict.refused)
+    unconfirmed = UnconfirmedComment.objects.create(
+        article=article,
+        parent_id=parent_id,
+        author_name=author_name,
+        author_email=author_email.strip(),
+        body=body,
+        ip_address=ip_address,
+        user_agent=user_agent[: UnconfirmedComment._meta.get_field("user_agent").max_length],
+        created=timezone.now(),
+        nonce=secrets.token_hex(16),
+    )
+    _confirm_mail_queue(unconfirmed)
+    return GuestSubmitResult(unconfirmed=unconfirmed)
+
+
+def _confirm_mail_queue(unconfirmed: UnconfirmedComment) -> None:
+    path = reverse(
+        "comments:confirm", kwargs={"token": link_token(pk=unconfirmed.pk, nonce=unconfirmed.nonce)}
+    )
+    context = {
+        "comment": unconfirmed,
+        "article": unconfirmed.article,
+        "article_url": absolute_url(unconfirmed.article.get_absolute_url()),
+        "link": absolute_url(path),
+        "hours": LINK_HOURS,
+    }
+    mail_queue(
+        to=unconfirmed.author_email,
+        subject=f"Confirm your comment on “{unconfirmed.article.title}”",
+        text=render_to_string("comments/mail/guest_confirm.txt", context),
+        html=render_to_string("comments/mail/guest_confirm.html", context),
+    )
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    """What following a confirmation link did.
+
+    `posted` is `comment_post`'s result (published, held, or refused with its message) and
+    `unconfirmed` the submission it came from (its text, to show again when refused).
+    `commenter` is the confirmed address's record. `used` says no submission matched the link:
+    it was followed before. `closed` says the discussion closed (or the article was withdrawn)
+    since: nothing changed.
+    """
+
+    posted: PostResult | None = None
+    unconfirmed: UnconfirmedComment | None = None
+    commenter: Commenter | None = None
+    used: bool = False
+    closed: bool = False
+
+
+@lock_waits_bounded()
+@transaction.atomic
+def guest_comment_confirm(*, pk: int, nonce: str) -> ConfirmResult:
+    """Post the unconfirmed comment a link names, as if it were posted now, and delete it.
+
+    The row is locked first (select_for_update; on SQLite the transaction holds the database's
+    write lock), so two clicks at once post it once: the second finds nothing and is told the
+    link was used. The post and the deletion commit together, so a failure (LockTimeout
+    included) leaves the row to be confirmed again, and nothing is lost or posted twice.
+    A reply whose parent has gone, a name reserved since, or a rule that now refuses it
+    deletes the row and returns the refusal with the text, for the guest to post again.
+    """
+    unconfirmed = (
+        UnconfirmedComment.objects.select_for_update()
+        .select_related("article")
+        .filter(pk=pk, nonce=nonce)
+        .first()
+    )
+    if unconfirmed is None:
+        return ConfirmResult(used=True)
+    article = unconfirmed.article
+    published = commented_model().objects.published().filter(pk=article.pk).exists()
+    if not (published and article.discussion_open()):
+        return ConfirmResult(unconfirmed=unconfirmed, closed=True)
+    # The link proved the address is the guest's, whatever happens to this comment.
+    commenter = commenter_for_email(
+        email=unconfirmed.author_email, display_name=unconfirmed.author_name
+    )
+    if is_reserved(unconfirmed.author_name):
+        posted = PostResult(refused=RESERVED_MESSAGE, refused_field="name")
+    else:
+        posted = comment_post(
+            article=article,
+            parent_id=unconfirmed.parent_id,
+            author_name=unconfirmed.author_name,
+            author_email=unconfirmed.author_email,
+            body=unconfirmed.body,
+            ip_address=unconfirmed.ip_address,
+            user_agent=unconfirmed.user_agent,
+            commenter=commenter,
+        )
+    unconfirmed.delete()
+    return ConfirmResult(posted=posted, unconfirmed=unconfirmed, commenter=commenter)
+
+
+@transaction.atomic
+def unconfirmed_comments_purge(*, dry_run: bool = False) -> int:
+    """Delete the unconfirmed comments older than UNCONFIRMED_DAYS (their links expired long
+    before); returns how many there are (deleted, or to delete with `dry_run`)."""
+    cutoff = timezone.now() - timedelta(days=UNCONFIRMED_DAYS)
+    old = UnconfirmedComment.objects.filter(created__lt=cutoff)
+    if dry_run:
+        return old.count()
+    deleted, _ = old.delete()
+    return deleted
 
 
 @dataclass(frozen=True)
@@ -394,6 +556,31 @@ def commenter_create(*, user: AbstractBaseUser, display_name: str) -> Commenter:
         except IntegrityError:
             if Commenter.objects.filter(user=user).exists():
                 raise
+
+
+def commenter_for_email(*, email: str, display_name: str) -> Commenter:
+    """The record of a guest's confirmed address, made on its first confirmation.
+
+    It has no public profile: a guest picks a name with each comment. Two confirmations of
+    one address at once make one record (the address is unique; the loser reads the winner's).
+    """
+    email = email_normalized(email)
+    existing = Commenter.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        return existing
+    name = display_name[: Commenter._meta.get_field("display_name").max_length]
+    for handle in _handle_candidates(name):
+        if Commenter.objects.filter(handle=handle).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return Commenter.objects.create(
+                    email=email, display_name=name, handle=handle, profile_public=False
+                )
+        except IntegrityError:
+            existing = Commenter.objects.filter(email__iexact=email).first()
+            if existing is not None:
+                return existing
 
 
 def commenter_for_user(*, user: AbstractBaseUser) -> Commenter:

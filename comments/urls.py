@@ -8,6 +8,9 @@ urlpatterns = [
     path("articles/<slug:slug>/comments/", views.comment_post, name="post"),
     path("articles/<slug:slug>/comments/<int:pk>/reply/", views.comment_reply, name="reply"),
     path("articles/<slug:slug>/comments/<int:pk>/report/", views.comment_report, name="report"),
+    path(
+        "comments/confirm/<str:token>/", views.guest_comment_confirm, name="confirm"
+    ),
     path("accounts/profile/", profiles.commenter_settings, name="settings"),
     path("readers/<slug:handle>/", profiles.CommenterProfileView.as_view(), name="profile"),
 ]

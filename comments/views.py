@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import services
@@ -17,9 +18,21 @@ from comments.forms import (
     ReportForm,
     remember_cookie_value,
 )
+from comments.guests import (
+    CLOSED,
+    LINK_HOURS,
+    VERIFY,
+    LinkExpired,
+    LinkInvalid,
+    guest_policy,
+    is_verified_here,
+    link_read,
+    sign_in_url,
+    verified_cookie_set,
+)
 from comments.identity import RESERVED_MESSAGE, has_verified_email, is_reserved
 from comments.locks import lock_timeout_seconds
-from comments.models import Comment, commented_model
+from comments.models import Comment, UnconfirmedComment, commented_model
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
 from newsroom.locking import LockTimeout
@@ -124,6 +137,8 @@ def comment_post(request, slug):
     staff = account is not None and account.is_staff
     if account is not None and not staff and not has_verified_email(account):
         return _unverified(request, article)
+    if account is None and guest_policy() == CLOSED:
+        return _guests_closed(request, article)
     form = (AccountCommentForm if account else CommentForm)(request.POST, article=article)
     if form.is_trap_filled():
         # Answer a bot as if it had succeeded, so it learns nothing.
@@ -148,6 +163,12 @@ def comment_post(request, slug):
         if retry_after is not None:
             return _too_many(request, article, retry_after, what="comments")
 
+    # An address this browser confirmed is a verified identity; any other is only typed.
+    if account is None and is_verified_here(request, author_email):
+        commenter = services.commenter_for_email(email=author_email, display_name=author_name)
+    elif account is None and guest_policy() == VERIFY:
+        return _guest_submit(request, article, form, ip_address=ip_address)
+
     try:
         result = services.comment_post(
             article=article,
@@ -166,6 +187,14 @@ def comment_post(request, slug):
         form.add_error(result.refused_field, result.refused)
         return _form_page(request, article, form)
 
+    response = _posted(request, result)
+    if account is None:
+        _remember_author(response, form)
+    return response
+
+
+def _posted(request, result: services.PostResult):
+    """Send the author to their new comment, saying whether it is published or held."""
     comment = result.comment
     if result.pending:
         own_pending_add(request.session, comment.pk)
@@ -176,10 +205,143 @@ def comment_post(request, slug):
         )
     else:
         messages.success(request, "Thank you, your comment is published.")
-    response = redirect(comment.get_absolute_url())
-    if account is None:
-        _remember_author(response, form)
+    return redirect(comment.get_absolute_url())
+
+
+def _guests_closed(request, article: Model):
+    """COMMENTS_GUESTS=closed and a guest posted anyway: nothing is stored."""
+    return render(
+        request,
+        "comments/guests_closed.html",
+        {"article": article, "sign_in_url": sign_in_url(article)},
+        status=403,
+    )
+
+
+def _guest_submit(request, article: Model, form: CommentForm, *, ip_address: str | None):
+    """COMMENTS_GUESTS=verify: keep the comment unconfirmed and mail the guest its link."""
+    email = form.cleaned_data["email"]
+    try:
+        result = services.guest_comment_submit(
+            article=article,
+            parent_id=form.cleaned_data["parent"],
+            author_name=form.cleaned_data["name"],
+            author_email=email,
+            body=form.cleaned_data["body"],
+            ip_address=ip_address,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except LockTimeout:
+        return _busy(request, article, form)
+    if result.unconfirmed is None:
+        form.add_error(None, result.refused)
+        return _form_page(request, article, form)
+    messages.info(
+        request,
+        f"Check your email: we sent a link to {email}. Your comment will appear once you "
+        f"follow it (within {LINK_HOURS} hours). If no mail comes, look in your spam folder.",
+    )
+    parent = _replied_to(article, form)
+    response = redirect(
+        parent.get_absolute_url() if parent else f"{article.get_absolute_url()}#comments"
+    )
+    _remember_author(response, form)
     return response
+
+
+def _link_problem(request, problem: str, *, status: int, article: Model | None = None):
+    """A confirmation link that cannot be used: expired, invalid or used before."""
+    return render(
+        request,
+        "comments/guest_link_problem.html",
+        {"problem": problem, "article": article, "hours": LINK_HOURS},
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guest_comment_confirm(request, token):
+    """The page a confirmation link opens: the comment, and a button that posts it.
+
+    A GET changes nothing: mail scanners and link previews open links in mail before (or
+    instead of) the reader, and the click must be the reader's, in the browser that will
+    remember their address.
+    """
+    try:
+        target = link_read(token)
+    except LinkExpired:
+        return _link_problem(request, "expired", status=410)
+    except LinkInvalid:
+        return _link_problem(request, "invalid", status=400)
+
+    if request.method == "GET":
+        unconfirmed = (
+            UnconfirmedComment.objects.select_related("article")
+            .filter(pk=target.pk, nonce=target.nonce)
+            .first()
+        )
+        if unconfirmed is None:
+            return _link_problem(request, "used", status=410)
+        return _confirm_page(request, unconfirmed)
+
+    try:
+        result = services.guest_comment_confirm(pk=target.pk, nonce=target.nonce)
+    except LockTimeout:
+        unconfirmed = UnconfirmedComment.objects.filter(pk=target.pk).first()
+        if unconfirmed is None:
+            return _link_problem(request, "used", status=410)
+        return _confirm_page(request, unconfirmed, busy=True)
+    if result.used:
+        return _link_problem(request, "used", status=410)
+    if result.closed:
+        return _closed(request, result.unconfirmed.article)
+
+    posted = result.posted
+    if posted.comment is not None:
+        response = _posted(request, posted)
+    else:
+        response = _form_page(request, result.unconfirmed.article, _refused_form(result))
+    verified_cookie_set(response, request, result.commenter.email)
+    return response
+
+
+def _confirm_page(request, unconfirmed: UnconfirmedComment, *, busy: bool = False):
+    retry_after = math.ceil(lock_timeout_seconds())
+    response = render(
+        request,
+        "comments/guest_confirm.html",
+        {
+            "article": unconfirmed.article,
+            "comment": unconfirmed,
+            "busy": busy,
+            "retry_after": retry_after,
+        },
+        status=503 if busy else 200,
+    )
+    if busy:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _refused_form(result: services.ConfirmResult) -> CommentForm:
+    """The comment form filled with a confirmed comment that could not be posted, with the
+    reason, for the guest to correct and post again (their address is confirmed now)."""
+    unconfirmed, posted = result.unconfirmed, result.posted
+    parent_gone = posted.refused_field == "parent"
+    form = CommentForm(
+        {
+            "name": unconfirmed.author_name,
+            "email": unconfirmed.author_email,
+            "body": unconfirmed.body,
+            "parent": "" if parent_gone else (unconfirmed.parent_id or ""),
+        },
+        article=unconfirmed.article,
+    )
+    form.is_valid()
+    if posted.refused not in form.errors.get(posted.refused_field or "__all__", []):
+        form.add_error(posted.refused_field, posted.refused)
+    return form
 
 
 @require_GET

@@ -33,6 +33,8 @@ RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
 # The orders of a discussion's threads (comments.selectors.SORTS, named here because newsroom
 # imports no app; tests/newsroom/test_checks.py keeps the two lists equal).
 COMMENT_SORTS = ("oldest", "newest")
+# The policies for guests' comments (COMMENTS_GUESTS), as comments/guests.py applies them.
+GUEST_POLICIES = ("open", "verify", "closed")
 TAG = "newsroom_settings"
 
 
@@ -93,18 +95,27 @@ def check_rates(app_configs, **kwargs):
     return errors
 
 
-@register(TAG)
-def check_default_sort(app_configs, **kwargs):
-    if settings.COMMENTS_DEFAULT_SORT in COMMENT_SORTS:
+def _one_of(setting: str, choices: tuple[str, ...], error_id: str) -> list[Error]:
+    value = getattr(settings, setting, None)
+    if value in choices:
         return []
     return [
         Error(
-            f"COMMENTS_DEFAULT_SORT must be one of {', '.join(COMMENT_SORTS)}, "
-            f"not {settings.COMMENTS_DEFAULT_SORT!r}.",
-            hint="Set COMMENTS_DEFAULT_SORT in the environment to one of them, or unset it.",
-            id="newsroom.E012",
+            f"{setting} must be one of {', '.join(choices)}, not {value!r}.",
+            hint=f"Set {setting} in the environment to one of them, or unset it.",
+            id=error_id,
         )
     ]
+
+
+@register(TAG)
+def check_default_sort(app_configs, **kwargs):
+    return _one_of("COMMENTS_DEFAULT_SORT", COMMENT_SORTS, "newsroom.E012")
+
+
+@register(TAG)
+def check_guest_policy(app_configs, **kwargs):
+    return _one_of("COMMENTS_GUESTS", GUEST_POLICIES, "newsroom.E004")
 
 
 @register(TAG)

@@ -345,5 +345,8 @@ COMMENTS_REPLIES_SHOWN = env_int("COMMENTS_REPLIES_SHOWN", 20)
 # The order of the threads for a reader who has not picked one.
 COMMENTS_DEFAULT_SORT = os.environ.get("COMMENTS_DEFAULT_SORT", "oldest").strip()
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
+# Who may comment without an account: "open" (any guest), "verify" (a guest's comment waits for
+# the link mailed to their address) or "closed" (signed-in readers only).
+COMMENTS_GUESTS = os.environ.get("COMMENTS_GUESTS", "").strip().lower() or "open"
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

@@ -2,6 +2,7 @@ from django import template
 from django.template.defaultfilters import pluralize
 
 from comments.forms import CommentForm
+from comments.guests import CLOSED, guest_policy, sign_in_url
 from comments.rendering import created_html, discussion_html
 from comments.text import body_html
 
@@ -13,11 +14,18 @@ def comment_form(context, article, form=None, parent=None):
     """The form for a new comment, or a reply to `parent`, on `article`.
 
     A fresh form starts with the name and email the reader asked this browser to remember.
+    Under COMMENTS_GUESTS=closed a guest is invited to sign in instead (`sign_in_url`).
     """
     request = context.get("request")
     if form is None:
         form = CommentForm(initial=CommentForm.initial_for(request, parent=parent))
+    signed_in = request is not None and request.user.is_authenticated
     return {
+        "sign_in_url": (
+            sign_in_url(article, parent=parent)
+            if guest_policy() == CLOSED and not signed_in
+            else ""
+        ),
         "article": article,
         "form": form,
         "parent": parent,

@@ -9,19 +9,21 @@ from comments.moderation import (
     is_duplicate,
     normalized_body,
 )
-from tests.factories import make_article, make_comment
+from comments.services import commenter_for_email
+from tests.factories import make_article, make_comment, make_reader
 
 pytestmark = pytest.mark.django_db
 
 
 def screen(article=None, *, name="Reader", email="reader@example.com", ip="192.0.2.10",
-           body="A fair point."):
+           body="A fair point.", commenter=None):
     return comment_screen(
         article=article or make_article(),
         author_name=name,
         author_email=email,
         ip_address=ip,
         body=body,
+        commenter=commenter,
     )
 
 
@@ -236,30 +238,66 @@ def test_site_wide_premoderation_holds_every_comment():
 def test_first_comment_moderation_holds_until_one_comment_is_approved():
     set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
     article = make_article()
+    commenter = commenter_for_email(email="new@example.com", display_name="New")
 
-    assert screen(article, email="new@example.com").status == Comment.Status.PENDING
+    verdict = screen(article, email="new@example.com", commenter=commenter)
+    assert verdict.status == Comment.Status.PENDING
+    assert verdict.reasons == ["first comment from this commenter"]
 
-    held = make_comment(article, author_email="new@example.com", status="pending")
-    assert screen(article, email="new@example.com").status == Comment.Status.PENDING
+    held = make_comment(article, commenter=commenter, status="pending")
+    assert screen(article, commenter=commenter).status == Comment.Status.PENDING
 
     held.status = Comment.Status.PUBLISHED
     held.moderated_at = timezone.now()
     held.save()
-    assert screen(article, email="NEW@example.com").status == Comment.Status.PUBLISHED
-    assert screen(article, email="other@example.com").status == Comment.Status.PENDING
+    assert screen(article, commenter=commenter).status == Comment.Status.PUBLISHED
+    other = commenter_for_email(email="other@example.com", display_name="Other")
+    assert screen(article, commenter=other).status == Comment.Status.PENDING
 
 
 def test_first_comment_moderation_trusts_a_comment_published_on_the_site_before():
     set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
     article = make_article()
-    make_comment(article, author_email="regular@example.com")
-    make_comment(article, author_email="imported@example.com", import_key="3")
-    make_comment(article, author_email="removed@example.com", status="removed")
+    regular, imported, removed = (
+        commenter_for_email(email=f"{who}@example.com", display_name=who)
+        for who in ("regular", "imported", "removed")
+    )
+    make_comment(article, commenter=regular)
+    make_comment(article, commenter=imported, import_key="3")
+    make_comment(article, commenter=removed, status="removed")
 
-    assert screen(article, email="regular@example.com").status == Comment.Status.PUBLISHED
-    assert screen(article, email="imported@example.com").status == Comment.Status.PENDING
-    assert screen(article, email="removed@example.com").status == Comment.Status.PENDING
+    assert screen(article, commenter=regular).status == Comment.Status.PUBLISHED
+    assert screen(article, commenter=imported).status == Comment.Status.PENDING
+    assert screen(article, commenter=removed).status == Comment.Status.PENDING
     assert screen(article, email="").status == Comment.Status.PENDING
+
+
+def test_an_account_is_trusted_once_one_of_its_comments_is_approved():
+    set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
+    article = make_article()
+    reader = make_reader()
+    make_comment(article, commenter=reader.commenter, status="pending")
+    assert screen(article, commenter=reader.commenter).status == Comment.Status.PENDING
+
+    Comment.objects.filter(commenter=reader.commenter).update(
+        status=Comment.Status.PUBLISHED, moderated_at=timezone.now()
+    )
+    assert screen(article, commenter=reader.commenter).status == Comment.Status.PUBLISHED
+
+
+def test_a_typed_email_earns_no_trust_whatever_was_approved_under_it():
+    """Anyone can type anyone's address: approvals count for verified identities only."""
+    set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
+    article = make_article()
+    trusted = commenter_for_email(email="trusted@example.com", display_name="Trusted")
+    make_comment(article, author_email="trusted@example.com", commenter=trusted,
+                 moderated_at=timezone.now())
+    make_comment(article, author_email="guest@example.com", moderated_at=timezone.now())
+
+    assert screen(article, email="trusted@example.com").status == Comment.Status.PENDING
+    assert screen(article, email="guest@example.com").status == Comment.Status.PENDING
+    assert screen(article, email="trusted@example.com",
+                  commenter=trusted).status == Comment.Status.PUBLISHED
 
 
 def test_reasons_add_up():
@@ -287,11 +325,12 @@ def test_screening_does_at_most_four_queries_whatever_the_number_of_rules(
         BannedPhrase.objects.create(phrase=f"word{n}")
         BlockedCommenter.objects.create(kind="email", value=f"blocked{n}@example.com")
     set_mode(ModerationPolicy.Mode.FIRST_COMMENT)
+    someone = commenter_for_email(email="someone@example.com", display_name="Someone")
     for _ in range(10):
-        make_comment(article, author_email="someone@example.com", status="pending")
+        make_comment(article, commenter=someone, status="pending")
 
     with django_assert_num_queries(4):
-        screen(article, email="someone@example.com")
+        screen(article, email="someone@example.com", commenter=someone)
     set_mode(ModerationPolicy.Mode.OPEN)
     with django_assert_num_queries(3):
         screen(article)

@@ -362,3 +362,47 @@ def test_the_new_comments_poll_rests_while_the_tab_is_hidden(page, live_server):
     with page.expect_response(is_poll):
         visibility(False)
     assert len(asked) == 3
+def test_under_verify_a_guests_comment_appears_only_after_its_mailed_link_is_followed(
+    page, live_server, seeded, settings, mailoutbox
+):
+    settings.COMMENTS_GUESTS = "verify"
+    settings.SITE_URL = live_server.url
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+
+    form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Name").fill("Lusine")
+    form.get_by_role("textbox", name="Email").fill("lusine@example.com")
+    form.get_by_role("textbox", name="Comment").fill("Confirmed by mail, then shown.")
+    form.get_by_role("button", name="Post comment").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Check your email: we sent a link to lusine@example.com."
+    )
+    expect(page.get_by_text("Confirmed by mail, then shown.")).to_have_count(0)
+    assert not Comment.objects.filter(body="Confirmed by mail, then shown.").exists()
+
+    [mail] = mailoutbox
+    assert mail.to == ["lusine@example.com"]
+    link = re.search(rf"{re.escape(live_server.url)}/comments/confirm/\S+/", mail.body)[0]
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your comment")
+    page.get_by_role("button", name="Post my comment").click()
+
+    comment = Comment.objects.get(body="Confirmed by mail, then shown.")
+    expect(page).to_have_url(re.compile(rf"#comment-{comment.pk}$"))
+    expect(page.locator(f"#comment-{comment.pk} .comment-body")).to_have_text(comment.body)
+    expect(page.get_by_role("status")).to_contain_text("your comment is published")
+
+    # This browser confirmed the address: its next comment needs no link.
+    form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Name").fill("Lusine")
+    form.get_by_role("textbox", name="Email").fill("lusine@example.com")
+    form.get_by_role("textbox", name="Comment").fill("And a second thought.")
+    form.get_by_role("button", name="Post comment").click()
+    second = Comment.objects.get(body="And a second thought.")
+    expect(page.locator(f"#comment-{second.pk} .comment-body")).to_have_text(second.body)
+    assert len(mailoutbox) == 1
+
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has been used")

@@ -18,10 +18,13 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 
 from articles.models import Article
 from comments import selectors
+from comments.guests import link_token
 from comments.models import Comment
+from comments.services import guest_comment_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,12 +116,55 @@ def paged_discussion(page, base, article, comment):
     return response
 
 
+def guest_confirm(page, base, article, comment):
+    submitted = guest_comment_submit(
+        article=article,
+        parent_id=None,
+        author_name="Anahit",
+        author_email="anahit@example.com",
+        body="A word to confirm.",
+        ip_address="192.0.2.1",
+        user_agent="",
+    )
+    row = submitted.unconfirmed
+    token = link_token(pk=row.pk, nonce=row.nonce)
+    return page.goto(base + reverse("comments:confirm", args=[token]))
+
+
+def guest_link_problem(page, base, article, comment):
+    return page.goto(base + reverse("comments:confirm", args=["not-a-link"]))
+
+
+def sign_in_invitation(page, base, article, comment):
+    with override_settings(COMMENTS_GUESTS="closed"):
+        response = page.goto(f"{base}{article.get_absolute_url()}comments/{comment.pk}/reply/")
+    assert "Only readers with an account can comment." in response.text()
+    return response
+
+
+def guests_closed(page, base, article, comment):
+    page.goto(f"{base}{article.get_absolute_url()}comments/{comment.pk}/reply/")
+    form = page.locator("form.comment-form").first
+    form.get_by_role("textbox", name="Name").fill("Anahit")
+    form.get_by_role("textbox", name="Email").fill("anahit@example.com")
+    form.get_by_role("textbox", name="Comment").fill("Only for accounts.")
+    with override_settings(COMMENTS_GUESTS="closed"), page.expect_navigation() as navigation:
+        form.get_by_role("button", name="Post reply").click()
+    assert navigation.value.status == 403
+    assert "Sign in to comment" in navigation.value.text()
+    return navigation.value
+
+
 # The account pages join this list once they exist.
 PAGES: dict[str, Callable] = {
     "home": home,
     "article": article_page,
     "reply": reply_page,
     "form error": form_error,
+    "guest confirm": guest_confirm,
+    "guest link problem": guest_link_problem,
+    "sign-in invitation": sign_in_invitation,
+    "guests closed": guests_closed,
     "429": too_many,
     "thread": thread_page,
     "paged discussion": paged_discussion,
@@ -130,7 +176,7 @@ def visit_all(context, base: str, article: Article, comment: Comment):
     page = context.new_page()
     for name, visit in PAGES.items():
         response = visit(page, base, article, comment)
-        assert response is not None and response.ok or response.status in (400, 429), name
+        assert response is not None and response.ok or response.status in (400, 403, 429), name
         yield name, page, response.text()
     page.close()
 

@@ -7,6 +7,7 @@ from comments.selectors import SORTS
 from newsroom.checks import (
     COMMENT_SORTS,
     check_default_sort,
+    check_guest_policy,
     check_mail,
     check_rates,
     check_site_url,
@@ -98,6 +99,32 @@ def test_refuse_errors_raises_with_every_message(settings):
 
     assert "TRUSTED_PROXY_HOPS must be a whole number of at least 0" in str(raised.value)
     assert 'COMMENT_RATE_LIMIT must be "N/SECONDS"' in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["open", "verify", "closed"])
+def test_each_guest_policy_passes(settings, value):
+    settings.COMMENTS_GUESTS = value
+    assert check_guest_policy(None) == []
+
+
+@pytest.mark.parametrize("value", ["", "maybe", "Verify ", None])
+def test_another_guest_policy_is_an_error_naming_the_variable(settings, value):
+    settings.COMMENTS_GUESTS = value
+    [error] = check_guest_policy(None)
+    assert error.id == "newsroom.E004"
+    assert error.msg == f"COMMENTS_GUESTS must be one of open, verify, closed, not {value!r}."
+
+
+def test_the_guest_policy_is_read_from_the_environment_and_checked_at_start_up():
+    script = (
+        "from django.conf import settings; print(settings.COMMENTS_GUESTS); "
+        "from django.core.management import call_command; call_command('check')"
+    )
+    good = django_process({"DJANGO_SECRET_KEY": "x" * 50, "COMMENTS_GUESTS": " Verify "}, script)
+    assert good.returncode == 0 and good.stdout.startswith("verify\n")
+    bad = django_process({"DJANGO_SECRET_KEY": "x" * 50, "COMMENTS_GUESTS": "moderated"}, script)
+    assert bad.returncode != 0
+    assert "(newsroom.E004) COMMENTS_GUESTS must be one of open, verify, closed" in bad.stderr
 
 
 def test_manage_py_check_refuses_negative_proxy_hops():
