@@ -423,3 +423,61 @@ def test_a_mail_server_that_cannot_be_reached_costs_the_reader_nothing(
     assert [record.levelno for record in mail_logs] == [logging.WARNING, logging.ERROR]
     assert "ConnectionRefusedError" in mail_logs[-1].getMessage()
     assert "unlucky@example.com" not in mail_logs[-1].getMessage()
+
+
+@pytest.mark.parametrize("part", [0, 1, 2], ids=["address", "timestamp", "signature"])
+def test_a_verification_link_with_any_part_changed_verifies_nothing(
+    client, mailoutbox, committed, part
+):
+    """The key is "address id:timestamp:signature"; another reader's address id, an other
+    time or a changed signature each get the clear page, and no address is verified."""
+    make_reader(verified=False)
+    with committed():
+        signup(client)
+    client.logout()
+    link = link_in(mailoutbox[0])
+    prefix, key, _ = link.rsplit("/", 2)
+    parts = key.split(":")
+    parts[part] = {0: "MQ" if parts[0] != "MQ" else "Mg", 1: "1aaaaa", 2: parts[2][::-1]}[part]
+    tampered = f"{prefix}/{':'.join(parts)}/"
+    assert tampered != link
+    page = client.get(tampered)
+    assert page.status_code == 200
+    assert "expired or is invalid" in page.content.decode()
+    assert client.post(tampered).status_code in (200, 404)
+    assert not EmailAddress.objects.filter(verified=True).exists()
+
+
+@pytest.mark.parametrize("part", ["account", "token"])
+def test_a_password_reset_link_with_any_part_changed_resets_nothing(
+    client, mailoutbox, committed, part
+):
+    make_reader(email="other@example.com")
+    owner = make_reader(email="owner@example.com")
+    with committed():
+        client.post(reverse("account_reset_password"), {"email": "owner@example.com"})
+    link = link_in(mailoutbox[0])
+    prefix, key, _ = link.rsplit("/", 2)
+    account, token = key.split("-", 1)
+    if part == "account":
+        account = "1" if account != "1" else "2"
+    else:
+        token = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    page = client.get(f"{prefix}/{account}-{token}/", follow=True)
+    assert page.status_code == 200
+    assert "invalid" in page.content.decode().lower()
+    assert 'name="password1"' not in page.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password("a long passphrase 1")
+
+
+def test_a_wrong_sign_in_code_is_refused_with_a_message(client, mailoutbox, committed):
+    make_reader(email="coder@example.com")
+    with committed():
+        client.post(reverse("account_request_login_code"), {"email": "coder@example.com"})
+    real = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mailoutbox[0].body, re.MULTILINE)[1]
+    wrong = "AAAA-AAAA" if real != "AAAA-AAAA" else "BBBB-BBBB"
+    response = client.post(reverse("account_confirm_login_code"), {"code": wrong})
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+    assert "_auth_user_id" not in client.session
