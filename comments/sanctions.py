@@ -17,7 +17,7 @@ from comments.models import Comment, Commenter, ModerationPolicy
 
 SUSPENDED_MESSAGE = (
     "Your commenting is suspended until {until}, so this comment was not posted. "
-    "Your text is kept below; you can post it once the suspension has ended."
+    "You can post it once the suspension has ended."
 )
 BANNED_MESSAGE = (
     "You can no longer post comments here: the moderators have banned your account, "

@@ -806,7 +806,8 @@ def test_the_commenter_list_shows_each_record_s_counts_in_a_fixed_number_of_quer
     assert row.report_count == 2
     html = response.content.decode()
     link = CHANGELIST + f"?commenter__id__exact={commenter.pk}&amp;status__exact=spam"
-    assert f'<a href="{link}">4</a>' in html
+    assert f'<a href="{link}">4&nbsp;spam</a>' in html
+    assert ">3&nbsp;published</a>, " in html
     assert "Comments held for review until" in html
 
 

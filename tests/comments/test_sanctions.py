@@ -52,6 +52,8 @@ class TestSuspension:
         page = html.unescape(response.content.decode())
         assert "Your commenting is suspended until 14 March 2099, 18:30 UTC" in page
         assert "The moderators’ reason: Repeated abuse." in page
+        assert "Your comment was not posted" in page
+        assert "Please correct" not in page
         # The form is kept, with what was typed, for when the suspension ends.
         assert "Let me say this <again>.</textarea>" in page
         assert not Comment.objects.exists()
