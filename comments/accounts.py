@@ -1,27 +1,19 @@
 """Readers' accounts through django-allauth: the sign-up form that asks for a display name, and
 the account adapter (ACCOUNT_ADAPTER, ACCOUNT_FORMS in newsroom/settings.py)."""
 
-import logging
-import smtplib
-
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
-from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 
 from comments.identity import DISPLAY_NAME_MAX, display_name_clean
 from comments.models import Commenter
 from comments.services import commenter_create
-
-logger = logging.getLogger(__name__)
-
-MAIL_FAILED = (
-    "We could not send you the mail just now. Please try again in a few minutes; if you "
-    "signed up, sign in and ask for the verification mail again from your account."
-)
+from newsroom.mail import mail_queue
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -38,19 +30,40 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().clean_email(email)
 
     def send_mail(self, template_prefix: str, email: str, mail_context: dict) -> None:
-        """Send allauth's mails (verification, sign-in codes, password resets, notices).
+        """Queue allauth's mails (verification, sign-in codes, password resets, notices) for
+        the task worker, once the request's transaction commits (newsroom/mail.py).
 
-        They go out at once through EMAIL_BACKEND; this is the one place to hand them to a
-        queue instead. A mail server that cannot be reached gets the reader a message instead
-        of an error page; what was saved (an account, a verification key) stays and can be
-        sent again.
+        The request renders the mail and never talks to the mail server, so one that cannot
+        be reached costs the reader nothing here: the worker tries again and logs the
+        failure. allauth's templates are plain text; the HTML part is that text with its
+        paragraphs and links marked up, unless a template gives its own.
         """
-        try:
-            super().send_mail(template_prefix, email, mail_context)
-        except (smtplib.SMTPException, OSError) as error:
-            logger.warning("mail %s to %s not sent: %s", template_prefix, email, error)
-            if context.request is not None:
-                messages.error(context.request, MAIL_FAILED)
+        request = context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {
+                "request": request,
+                "email": email,
+                "current_site": get_current_site(request),
+                **mail_context,
+            },
+        )
+        html = next(
+            (body for body, mimetype in message.alternatives if mimetype == "text/html"), None
+        )
+        if html is None:
+            html = render_to_string(
+                "account/email/text_as_html.html",
+                {"subject": message.subject, "text": message.body},
+            )
+        mail_queue(
+            to=email,
+            subject=message.subject,
+            text=message.body,
+            html=html,
+            headers=dict(message.extra_headers) or None,
+        )
 
 
 class SignupForm(AllauthSignupForm):

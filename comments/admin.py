@@ -12,12 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from mptt.admin import MPTTModelAdmin
 
-from comments import services
+from comments import sanctions, services
 from comments.models import (
     BannedPhrase,
     BlockedCommenter,
@@ -322,7 +322,22 @@ class BlockedCommenterAdmin(admin.ModelAdmin):
 class ModerationPolicyAdmin(admin.ModelAdmin):
     """The single policy row: the list page opens it."""
 
-    fields = ["mode"]
+    fieldsets = [
+        (None, {"fields": ["mode"]}),
+        (
+            "Automatic pre-moderation of a commenter",
+            {
+                "description": "Off by default. The rule is judged each time a moderator "
+                "removes one of a commenter’s comments or marks it as spam; the reason is "
+                "written on the commenter’s record.",
+                "fields": [
+                    "auto_premoderation",
+                    ("auto_premoderation_share", "auto_premoderation_window"),
+                    "auto_premoderation_days",
+                ],
+            },
+        ),
+    ]
     view_on_site = False
 
     def has_add_permission(self, request):
@@ -340,41 +355,187 @@ class ModerationPolicyAdmin(admin.ModelAdmin):
         )
 
 
+class StatusNowFilter(admin.SimpleListFilter):
+    """The status in force now: a suspension or pre-moderation past its end counts as active."""
+
+    title = "status now"
+    parameter_name = "status_now"
+
+    def lookups(self, request, model_admin):
+        return Commenter.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Commenter.Status.values:
+            return queryset.filter(status_now=self.value())
+        return queryset
+
+
+def _comments_url(commenter: Commenter, status: str | None = None) -> str:
+    """The admin's comment list, showing only `commenter`'s comments (with `status`)."""
+    query = f"?commenter__id__exact={commenter.pk}"
+    if status:
+        query += f"&status__exact={status}"
+    return reverse("admin:comments_comment_changelist") + query
+
+
+def _count_link(commenter: Commenter, count: int, status: str | None = None):
+    if not count:
+        return 0
+    return format_html('<a href="{}">{}</a>', _comments_url(commenter, status), count)
+
+
 @admin.register(Commenter)
 class CommenterAdmin(admin.ModelAdmin):
-    """The record of each commenter: an account's name, handle and badge, and the moderation
-    status a moderator gives it."""
+    """The record of each commenter: the account's name, handle and badge, what became of
+    their comments and the reports against them, and the moderation status a moderator gives
+    them, with its reason and the moderators' notes."""
+
+    RECENT = 10
 
     list_display = [
         "display_name",
-        "handle",
-        "user",
-        "email",
-        "status",
-        "profile_public",
-        "created",
+        "address",
+        "status_now_display",
+        "comment_counts",
+        "reports",
     ]
-    list_filter = ["status", "profile_public"]
+    list_filter = [StatusNowFilter, "status", "profile_public"]
     search_fields = ["display_name", "handle", "user__email", "email"]
     list_select_related = ["user"]
-    fields = [
-        "display_name",
-        "handle",
+    fieldsets = [
+        (
+            None,
+            {"fields": ["display_name", "handle", "user", "email", "badge", "profile_public",
+                        "created"]},
+        ),
+        (
+            "Record",
+            {"fields": [("published", "held", "removed", "spam", "reports"), "recent_comments"]},
+        ),
+        (
+            "Moderation",
+            {
+                "description": "A suspension and a pre-moderation end by themselves at "
+                "their date. Suspended and banned commenters cannot post; the comments of a "
+                "pre-moderated one are held for review.",
+                "fields": [
+                    "status_now_display",
+                    "status",
+                    "status_until",
+                    "status_reason",
+                    "notes",
+                ],
+            },
+        ),
+    ]
+    readonly_fields = [
         "user",
         "email",
-        "badge",
-        "profile_public",
-        "status",
-        "status_until",
-        "status_reason",
-        "notes",
         "created",
+        "published",
+        "held",
+        "removed",
+        "spam",
+        "reports",
+        "recent_comments",
+        "status_now_display",
     ]
-    readonly_fields = ["user", "email", "created"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_record().with_current_status()
 
     # Commenters come from sign-ups; the admin looks after them.
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="email address")
+    def address(self, obj):
+        return obj.user.email if obj.user is not None else obj.email
+
+    @admin.display(description="status now", ordering="status_now")
+    def status_now_display(self, obj):
+        status = Commenter.Status(obj.status_now)
+        if status != obj.status:
+            ended = Commenter.Status(obj.status).label.lower()
+            return f"{status.label} (the {ended} status ended {sanctions.moment(obj.status_until)})"
+        if obj.status_until is not None and status in Commenter.TIMED:
+            return f"{status.label} until {sanctions.moment(obj.status_until)}"
+        return status.label
+
+    @admin.display(description="comments")
+    def comment_counts(self, obj):
+        """The four counts in one column, which leaves the list room on a laptop's screen."""
+        counts = [
+            (obj.published_count, Comment.Status.PUBLISHED, "published"),
+            (obj.pending_count, Comment.Status.PENDING, "held"),
+            (obj.removed_count, Comment.Status.REMOVED, "removed"),
+            (obj.spam_count, Comment.Status.SPAM, "spam"),
+        ]
+        shown = [(count, status, label) for count, status, label in counts if count]
+        if not shown:
+            return "none"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}&nbsp;{}</a>',
+            ((_comments_url(obj, status), count, label) for count, status, label in shown),
+        )
+
+    @admin.display(description="published", ordering="published_count")
+    def published(self, obj):
+        return _count_link(obj, obj.published_count, Comment.Status.PUBLISHED)
+
+    @admin.display(description="held", ordering="pending_count")
+    def held(self, obj):
+        return _count_link(obj, obj.pending_count, Comment.Status.PENDING)
+
+    @admin.display(description="removed", ordering="removed_count")
+    def removed(self, obj):
+        return _count_link(obj, obj.removed_count, Comment.Status.REMOVED)
+
+    @admin.display(description="spam", ordering="spam_count")
+    def spam(self, obj):
+        return _count_link(obj, obj.spam_count, Comment.Status.SPAM)
+
+    @admin.display(description="reports", ordering="report_count")
+    def reports(self, obj):
+        if not obj.report_count:
+            return 0
+        return format_html(
+            '<a href="{}&amp;reported=yes">{}</a>', _comments_url(obj), obj.report_count
+        )
+
+    @admin.display(description="latest comments")
+    def recent_comments(self, obj):
+        comments = list(
+            obj.comments.select_related("article").order_by(
+                F("created").desc(nulls_last=True), "-pk"
+            )[: self.RECENT]
+        )
+        if not comments:
+            return "No comments yet."
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a><br>{}{} · on “{}”{}</li>',
+            (
+                (
+                    reverse("admin:comments_comment_change", args=[comment.pk]),
+                    Truncator(" ".join(comment.body.split())).chars(80),
+                    comment.get_status_display(),
+                    f" · {sanctions.moment(comment.created)}" if comment.created else "",
+                    Truncator(comment.article.title).chars(60),
+                    # Only a published comment has a place on the site.
+                    format_html(' · <a href="{}">on the site</a>', comment.get_absolute_url())
+                    if comment.status == Comment.Status.PUBLISHED
+                    else "",
+                )
+                for comment in comments
+            ),
+        )
+        return format_html(
+            '<ol class="commenter-comments">{}</ol><p><a href="{}">All their comments</a></p>',
+            items,
+            _comments_url(obj),
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

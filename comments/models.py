@@ -2,11 +2,12 @@ import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import connections, models
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
@@ -323,6 +324,34 @@ class ModerationPolicy(models.Model):
         PREMODERATE = "premoderate", "Hold every new comment for review"
 
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.OPEN)
+    # The automatic pre-moderation rule (comments/sanctions.py), judged when a moderator
+    # rejects one of a commenter's comments.
+    auto_premoderation = models.BooleanField(
+        "automatic pre-moderation",
+        default=False,
+        help_text="Hold a commenter’s comments for review when too many of their recent "
+        "comments were rejected (removed or marked as spam) by moderators.",
+    )
+    auto_premoderation_window = models.PositiveSmallIntegerField(
+        "comments looked at",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How many of the commenter’s latest comments the rule looks at (those "
+        "awaiting review are not counted). A commenter with fewer is judged as if the others "
+        "had been published.",
+    )
+    auto_premoderation_share = models.PositiveSmallIntegerField(
+        "rejected share (%)",
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Pre-moderate when more than this share of those comments was rejected.",
+    )
+    auto_premoderation_days = models.PositiveSmallIntegerField(
+        "for (days)",
+        default=30,
+        validators=[MaxValueValidator(3650)],
+        help_text="How long the pre-moderation lasts; 0 keeps it until a moderator lifts it.",
+    )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -342,11 +371,49 @@ class ModerationPolicy(models.Model):
         return policy
 
 
+class CommenterQuerySet(models.QuerySet):
+    def with_current_status(self):
+        """Annotate `status_now`: the status in force now, a timed one that has ended
+        being "active" (see `Commenter.current_status`)."""
+        return self.annotate(
+            status_now=models.Case(
+                models.When(Commenter.ended_status_q(), then=Value(Commenter.Status.ACTIVE)),
+                default=F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_record(self):
+        """Annotate the counts a moderator reads on the record: `<status>_count` for each
+        comment status (published_count, pending_count, removed_count, spam_count) and
+        `report_count`, the readers' reports on the commenter's comments. Subqueries, like
+        `CommentQuerySet.with_report_counts`, so that the list stays one query."""
+
+        def count(rows):
+            rows = rows.order_by().values("commenter")
+            return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+        comments = Comment.objects.filter(commenter=OuterRef("pk"))
+        counts = {
+            f"{status}_count": count(comments.filter(status=status))
+            for status in Comment.Status.values
+        }
+        reports = Report.objects.filter(comment__commenter=OuterRef("pk")).order_by()
+        report_count = Coalesce(
+            Subquery(
+                reports.values("comment__commenter").annotate(n=Count("pk")).values("n")
+            ),
+            0,
+        )
+        return self.annotate(**counts, report_count=report_count)
+
+
 class Commenter(models.Model):
     """Who writes comments: a reader's account, or (later) a guest's verified email address.
 
-    The moderation status fields are recorded here so that a moderator's decision about a
-    commenter has one place to live.
+    The moderation status a moderator gives the commenter lives here. A status with an end
+    (`status_until`) ends by itself: `current_status` compares it with the time it is read,
+    so no job has to lift it.
     """
 
     class Status(models.TextChoices):
@@ -374,10 +441,25 @@ class Commenter(models.Model):
         help_text='Shown beside a staff member’s comments; empty shows "Staff".',
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    status_until = models.DateTimeField(null=True, blank=True)
-    status_reason = models.CharField(max_length=300, blank=True)
-    notes = models.TextField(blank=True)
+    status_until = models.DateTimeField(
+        "until",
+        null=True,
+        blank=True,
+        help_text="When a suspension or pre-moderation ends by itself (required for a "
+        "suspension; empty pre-moderation lasts until a moderator lifts it).",
+    )
+    status_reason = models.CharField(
+        "reason",
+        max_length=300,
+        blank=True,
+        help_text="Shown to the commenter when a suspension or ban stops a comment.",
+    )
+    notes = models.TextField(
+        "moderators’ notes", blank=True, help_text="For moderators only; never shown to readers."
+    )
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = CommenterQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_name", "pk"]
@@ -397,6 +479,39 @@ class Commenter(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("comments:profile", kwargs={"handle": self.handle})
+
+    TIMED = (Status.PREMODERATED, Status.SUSPENDED)
+
+    @classmethod
+    def ended_status_q(cls) -> Q:
+        """The rows whose timed status has ended by now."""
+        return Q(status__in=cls.TIMED, status_until__lte=timezone.now())
+
+    @property
+    def current_status(self) -> str:
+        """The status in force now: a suspension or pre-moderation whose end has passed is
+        over, without anything having to change the row."""
+        if (
+            self.status in self.TIMED
+            and self.status_until is not None
+            and self.status_until <= timezone.now()
+        ):
+            return self.Status.ACTIVE
+        return self.status
+
+    def clean(self) -> None:
+        if self.status == self.Status.SUSPENDED and self.status_until is None:
+            raise ValidationError(
+                {"status_until": "Give the end of the suspension, or choose “Banned”."},
+                code="suspension_end",
+            )
+        if self.status == self.Status.BANNED and self.status_until is not None:
+            raise ValidationError(
+                {"status_until": "A ban has no end: clear this date, or choose “Suspended”."},
+                code="ban_end",
+            )
+        if self.status == self.Status.ACTIVE:
+            self.status_until = None
 
 
 class ReservedName(models.Model):

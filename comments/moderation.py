@@ -6,14 +6,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Q
 
-from comments.models import (
-    BannedPhrase,
-    BlockedCommenter,
-    Comment,
-    Commenter,
-    ModerationPolicy,
-)
+from comments.models import BannedPhrase, BlockedCommenter, Comment, Commenter, ModerationPolicy
 from comments.normalize import email_key, skeleton
+from comments.sanctions import hold_reason, posting_refusal
 from comments.text import link_count
 
 BLOCKED_MESSAGE = (
@@ -28,10 +23,15 @@ REFUSED_MESSAGE = (
 
 @dataclass(frozen=True)
 class Verdict:
-    """What happens to a new comment: stored with `status`, or refused with a message."""
+    """What happens to a new comment: stored with `status`, or refused with a message.
+
+    `forbidden` marks a refusal of the commenter rather than of the comment (a suspension or
+    a ban): the reader may not post anything now.
+    """
 
     status: str = Comment.Status.PUBLISHED
     refused: str = ""
+    forbidden: bool = False
     reasons: list[str] = field(default_factory=list)
 
 
@@ -39,9 +39,12 @@ def comment_screen(*, article, author_name: str, author_email: str, ip_address: 
                    body: str, commenter: Commenter | None = None) -> Verdict:
     """Apply the policy rules to a new comment, in at most four queries.
 
-    A blocked commenter or a phrase whose rule refuses gets `refused` (nothing is stored);
-    a held phrase, too many links, pre-moderation or first-comment moderation gets `pending`.
+    A suspended or banned `commenter`, a blocked commenter or a phrase whose rule refuses gets
+    `refused` (nothing is stored); a held phrase, too many links, a pre-moderated commenter,
+    pre-moderation or first-comment moderation gets `pending`.
     """
+    if refusal := posting_refusal(commenter):
+        return Verdict(refused=refusal, forbidden=True, reasons=["commenter suspended or banned"])
     if _is_blocked(author_name=author_name, author_email=author_email, ip_address=ip_address):
         return Verdict(refused=BLOCKED_MESSAGE, reasons=["blocked commenter"])
 
@@ -57,6 +60,8 @@ def comment_screen(*, article, author_name: str, author_email: str, ip_address: 
         reasons.append(f"{hold_links} or more links")
     if article.premoderated:
         reasons.append("the article is pre-moderated")
+    if held := hold_reason(commenter):
+        reasons.append(held)
     mode = ModerationPolicy.objects.values_list("mode", flat=True).first()
     if mode == ModerationPolicy.Mode.PREMODERATE:
         reasons.append("the site is pre-moderated")

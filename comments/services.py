@@ -29,6 +29,7 @@ from comments.models import (
     reporter_key,
 )
 from comments.moderation import Verdict, comment_screen, is_duplicate
+from comments.sanctions import REJECTED, premoderation_rule_matches
 from comments.signals import discussion_changed_send
 from newsroom.locking import lock_waits_bounded
 from newsroom.mail import absolute_url, mail_queue
@@ -98,6 +99,8 @@ def _comments_decide(
         changing.update(status=status, moderated_at=timezone.now(), moderated_by=moderator)
         Report.objects.filter(comment__in=selection, resolved=False).update(resolved=True)
         _pages_changed(changed)
+        if status in REJECTED:
+            commenters_premoderate_by_rule(commenter_ids={c.commenter_id for c in changed})
     return changed
 
 
@@ -151,6 +154,7 @@ def threads_remove(
             status=Comment.Status.REMOVED, moderated_at=timezone.now(), moderated_by=moderator
         )
         _pages_changed(changed)
+        commenters_premoderate_by_rule(commenter_ids={c.commenter_id for c in changed})
     Report.objects.filter(comment__in=threads, resolved=False).update(resolved=True)
     return changed
 
@@ -223,6 +227,8 @@ def comment_update(
         # Only the edited columns: the in-memory lft/rght may be older than the lock.
         comment.save(update_fields=fields)
         discussion_changed_send(comment.article_id)
+    if "status" in fields and comment.status in REJECTED:
+        commenters_premoderate_by_rule(commenter_ids={comment.commenter_id})
 
 
 @transaction.atomic
@@ -253,6 +259,8 @@ class PostResult:
     refused: str = ""
     refused_field: str | None = None
     reasons: tuple[str, ...] = ()
+    # The commenter may not post at all now (suspended or banned), whatever the comment.
+    forbidden: bool = False
 
     @property
     def pending(self) -> bool:
@@ -304,7 +312,9 @@ def comment_post(
         commenter=commenter,
     )
     if verdict.refused:
-        return PostResult(refused=verdict.refused, reasons=tuple(verdict.reasons))
+        return PostResult(
+            refused=verdict.refused, reasons=tuple(verdict.reasons), forbidden=verdict.forbidden
+        )
 
     parent = None
     thread_position = 0
@@ -615,3 +625,25 @@ def commenter_comments_refresh(*, commenter: Commenter) -> None:
     )
     for article_id in sorted(set(comments.values_list("article_id", flat=True).distinct())):
         discussion_changed_send(article_id)
+
+
+@transaction.atomic
+def commenters_premoderate_by_rule(*, commenter_ids: Collection[int | None]) -> list[int]:
+    """Put under pre-moderation each of `commenter_ids` whom the policy's automatic rule
+    catches (comments/sanctions.py), recording why; returns their ids. Called after moderators
+    reject comments; a commenter already suspended, banned or pre-moderated is left as they
+    are."""
+    caught = []
+    for match in premoderation_rule_matches(set(commenter_ids)):
+        updated = (
+            Commenter.objects.with_current_status()
+            .filter(pk=match.commenter_id, status_now=Commenter.Status.ACTIVE)
+            .update(
+                status=Commenter.Status.PREMODERATED,
+                status_until=match.until,
+                status_reason=match.reason,
+            )
+        )
+        if updated:
+            caught.append(match.commenter_id)
+    return caught

@@ -62,13 +62,21 @@ def _replied_to(article: Model, form: CommentForm) -> Comment | None:
     return Comment.objects.for_article(article).visible().filter(pk=parent_id).first()
 
 
-def _form_page(request, article: Model, form: CommentForm):
-    """The form again, with its messages and everything typed, and the comment replied to."""
+def _form_page(request, article: Model, form: CommentForm, *, forbidden: bool = False):
+    """The form again, with its messages and everything typed, and the comment replied to.
+
+    `forbidden`: the commenter may not post now (suspended or banned), whatever they correct.
+    """
     return render(
         request,
         "comments/comment_form_page.html",
-        {"article": article, "form": form, "parent": _replied_to(article, form)},
-        status=400,
+        {
+            "article": article,
+            "form": form,
+            "parent": _replied_to(article, form),
+            "forbidden": forbidden,
+        },
+        status=403 if forbidden else 400,
     )
 
 
@@ -185,7 +193,7 @@ def comment_post(request, slug):
         return _busy(request, article, form)
     if result.comment is None:
         form.add_error(result.refused_field, result.refused)
-        return _form_page(request, article, form)
+        return _form_page(request, article, form, forbidden=result.forbidden)
 
     response = _posted(request, result)
     if account is None:

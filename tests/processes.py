@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# A secret key for child processes, which run without DJANGO_DEBUG.
+SECRET = {"DJANGO_SECRET_KEY": "x" * 50}
 # The project's own settings in this process's environment; the child gets only those given.
 OWN_SETTINGS = (
     "DJANGO_", "DATABASE_", "REDIS_", "COUNTERS_", "COMMENT", "ADMIN_LOGIN_", "ARTICLE_PAGE_",
@@ -60,6 +62,21 @@ def gunicorn_server(env: dict[str, str]) -> Iterator[int]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@contextmanager
+def db_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """`manage.py db_worker`, as `make run` and the compose file start it, writing to `log`."""
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+            cwd=ROOT, env=_environment({**SECRET, **env}), stdout=output, stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def http_get(port: int, path: str) -> http.client.HTTPResponse:

@@ -1,8 +1,10 @@
 """Readers' accounts: sign-up with a display name, verification, signing in, posting as the
 account, staff comments, and the bad input of each step."""
 
+import logging
 import re
 import socket
+from functools import partial
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -15,6 +17,14 @@ from tests.factories import make_article, make_reader
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """A block whose on-commit callbacks run at its end, as a request's do when it commits:
+    allauth's mails are queued on commit (newsroom/mail.py), then sent by the immediate
+    backend into the outbox."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 def signup(client, **fields):
@@ -44,9 +54,14 @@ def test_the_sign_up_page_is_in_the_site_layout(client):
     assert "<script" not in html
 
 
-def test_a_newcomer_signs_up_verifies_and_comments_as_the_account(client, mailoutbox):
+def test_a_newcomer_signs_up_verifies_and_comments_as_the_account(
+    client, mailoutbox, committed
+):
     article = make_article()
-    response = signup(client)
+    with committed():
+        response = signup(client)
+        # Queued, not sent during the request.
+        assert mailoutbox == []
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     user = get_user_model().objects.get(email="newcomer@example.com")
@@ -66,6 +81,10 @@ def test_a_newcomer_signs_up_verifies_and_comments_as_the_account(client, mailou
     assert mail.to == ["newcomer@example.com"]
     assert mail.subject.startswith("[Newsroom] ")
     confirm = link_in(mail)
+    [(html, mimetype)] = mail.alternatives
+    assert mimetype == "text/html"
+    assert f'<a href="http://testserver{confirm}"' in html
+    assert "<title>[Newsroom] Please Confirm Your Email Address</title>" in html
     page = client.get(confirm)
     assert page.status_code == 200
     assert "Nell Newcomer" in page.content.decode()
@@ -87,9 +106,12 @@ def test_a_newcomer_signs_up_verifies_and_comments_as_the_account(client, mailou
     assert '<a class="comment-author-link" href="/readers/nell-newcomer/">Nell Newcomer</a>' in html
 
 
-def test_a_taken_address_gets_the_same_answer_and_its_owner_a_notice(client, mailoutbox):
+def test_a_taken_address_gets_the_same_answer_and_its_owner_a_notice(
+    client, mailoutbox, committed
+):
     make_reader(email="taken@example.com", display_name="First Owner")
-    response = signup(client, email="taken@example.com", display_name="Second Comer")
+    with committed():
+        response = signup(client, email="taken@example.com", display_name="Second Comer")
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     assert get_user_model().objects.filter(email="taken@example.com").count() == 1
@@ -113,9 +135,10 @@ def test_an_invalid_address_is_refused_with_a_message(client, email):
 @pytest.mark.parametrize(
     "name", ["Moderator", "ＭＯＤＥＲＡＴＯＲ", "m o d e r a t o r", "Modérator", "M\u043ederator"]
 )
-def test_a_reserved_display_name_is_refused_at_sign_up(client, name, mailoutbox):
+def test_a_reserved_display_name_is_refused_at_sign_up(client, name, mailoutbox, committed):
     ReservedName.objects.create(name="moderator")
-    response = signup(client, display_name=name)
+    with committed():
+        response = signup(client, display_name=name)
     assert response.status_code == 200
     assert "reserved" in response.content.decode()
     assert not get_user_model().objects.exists()
@@ -129,8 +152,9 @@ def test_a_display_name_with_a_control_character_is_refused(client):
 
 
 @pytest.mark.parametrize("key", ["nonsense", "MQ:1tampered:abcdef", "A" * 300])
-def test_a_tampered_verification_link_gets_a_clear_page(client, key, mailoutbox):
-    signup(client)
+def test_a_tampered_verification_link_gets_a_clear_page(client, key, mailoutbox, committed):
+    with committed():
+        signup(client)
     client.logout()
     real = link_in(mailoutbox[0])
     for url in (reverse("account_confirm_email", args=[key]), real[:-4] + "xxx/"):
@@ -141,9 +165,10 @@ def test_a_tampered_verification_link_gets_a_clear_page(client, key, mailoutbox)
     assert not EmailAddress.objects.filter(verified=True).exists()
 
 
-def test_a_tampered_password_reset_link_gets_a_clear_page(client, mailoutbox):
+def test_a_tampered_password_reset_link_gets_a_clear_page(client, mailoutbox, committed):
     make_reader(email="forgetful@example.com")
-    client.post(reverse("account_reset_password"), {"email": "forgetful@example.com"})
+    with committed():
+        client.post(reverse("account_reset_password"), {"email": "forgetful@example.com"})
     [mail] = mailoutbox
     link = link_in(mail)
     page = client.get(link[:-6] + "zzzzz/", follow=True)
@@ -151,10 +176,16 @@ def test_a_tampered_password_reset_link_gets_a_clear_page(client, mailoutbox):
     assert "invalid" in page.content.decode().lower()
 
 
-def test_a_password_reset_never_says_whether_an_address_has_an_account(client, mailoutbox):
+def test_a_password_reset_never_says_whether_an_address_has_an_account(
+    client, mailoutbox, committed
+):
     make_reader(email="known@example.com")
-    known = client.post(reverse("account_reset_password"), {"email": "known@example.com"})
-    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@example.com"})
+    with committed():
+        known = client.post(reverse("account_reset_password"), {"email": "known@example.com"})
+    with committed():
+        unknown = client.post(
+            reverse("account_reset_password"), {"email": "nobody@example.com"}
+        )
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
     # Each address gets a mail (allauth tells an unknown one that it has no account); only
@@ -173,9 +204,12 @@ def test_asking_a_code_for_an_unknown_address_answers_the_same(client, mailoutbo
     assert known["Location"] == unknown["Location"]
 
 
-def test_signing_in_by_a_code_sent_by_email(client, mailoutbox):
+def test_signing_in_by_a_code_sent_by_email(client, mailoutbox, committed):
     reader = make_reader(email="coder@example.com")
-    response = client.post(reverse("account_request_login_code"), {"email": "coder@example.com"})
+    with committed():
+        response = client.post(
+            reverse("account_request_login_code"), {"email": "coder@example.com"}
+        )
     assert response.status_code == 302
     [mail] = mailoutbox
     code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mail.body, re.MULTILINE)[1]
@@ -325,12 +359,15 @@ class TestStaff:
         assert not Comment.objects.exists()
 
 
-def test_a_new_email_address_is_verified_before_it_replaces_the_old(client, mailoutbox):
+def test_a_new_email_address_is_verified_before_it_replaces_the_old(
+    client, mailoutbox, committed
+):
     reader = make_reader(email="old@example.com")
     client.force_login(reader)
-    response = client.post(
-        reverse("account_email"), {"email": "new@example.com", "action_add": ""}
-    )
+    with committed():
+        response = client.post(
+            reverse("account_email"), {"email": "new@example.com", "action_add": ""}
+        )
     assert response.status_code == 302
     reader.refresh_from_db()
     assert reader.email == "old@example.com"
@@ -359,7 +396,11 @@ def test_changing_the_password(client):
     assert reader.check_password(PASSWORD)
 
 
-def test_a_mail_server_that_cannot_be_reached_gets_a_message_not_an_error(client, settings):
+def test_a_mail_server_that_cannot_be_reached_costs_the_reader_nothing(
+    client, settings, committed, caplog
+):
+    """The request only queues the mail; the worker's attempts fail, are retried and logged,
+    and the reader has their account and the page that says a mail is on its way."""
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
@@ -369,9 +410,74 @@ def test_a_mail_server_that_cannot_be_reached_gets_a_message_not_an_error(client
             "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
         }
     }
-    response = signup(client, email="unlucky@example.com", display_name="Unlucky Reader")
+    settings.EMAIL_RETRY_DELAYS = [0]
+    with committed():
+        response = signup(client, email="unlucky@example.com", display_name="Unlucky Reader")
     assert response.status_code == 302
     page = client.get(response["Location"])
-    assert "could not send you the mail" in page.content.decode()
+    assert page.status_code == 200
+    assert "Verify Your Email Address" in page.content.decode()
     user = get_user_model().objects.get(email="unlucky@example.com")
     assert user.commenter.display_name == "Unlucky Reader"
+    mail_logs = [record for record in caplog.records if record.name == "newsroom.mail"]
+    assert [record.levelno for record in mail_logs] == [logging.WARNING, logging.ERROR]
+    assert "ConnectionRefusedError" in mail_logs[-1].getMessage()
+    assert "unlucky@example.com" not in mail_logs[-1].getMessage()
+
+
+@pytest.mark.parametrize("part", [0, 1, 2], ids=["address", "timestamp", "signature"])
+def test_a_verification_link_with_any_part_changed_verifies_nothing(
+    client, mailoutbox, committed, part
+):
+    """The key is "address id:timestamp:signature"; another reader's address id, an other
+    time or a changed signature each get the clear page, and no address is verified."""
+    make_reader(verified=False)
+    with committed():
+        signup(client)
+    client.logout()
+    link = link_in(mailoutbox[0])
+    prefix, key, _ = link.rsplit("/", 2)
+    parts = key.split(":")
+    parts[part] = {0: "MQ" if parts[0] != "MQ" else "Mg", 1: "1aaaaa", 2: parts[2][::-1]}[part]
+    tampered = f"{prefix}/{':'.join(parts)}/"
+    assert tampered != link
+    page = client.get(tampered)
+    assert page.status_code == 200
+    assert "expired or is invalid" in page.content.decode()
+    assert client.post(tampered).status_code in (200, 404)
+    assert not EmailAddress.objects.filter(verified=True).exists()
+
+
+@pytest.mark.parametrize("part", ["account", "token"])
+def test_a_password_reset_link_with_any_part_changed_resets_nothing(
+    client, mailoutbox, committed, part
+):
+    make_reader(email="other@example.com")
+    owner = make_reader(email="owner@example.com")
+    with committed():
+        client.post(reverse("account_reset_password"), {"email": "owner@example.com"})
+    link = link_in(mailoutbox[0])
+    prefix, key, _ = link.rsplit("/", 2)
+    account, token = key.split("-", 1)
+    if part == "account":
+        account = "1" if account != "1" else "2"
+    else:
+        token = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    page = client.get(f"{prefix}/{account}-{token}/", follow=True)
+    assert page.status_code == 200
+    assert "invalid" in page.content.decode().lower()
+    assert 'name="password1"' not in page.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password("a long passphrase 1")
+
+
+def test_a_wrong_sign_in_code_is_refused_with_a_message(client, mailoutbox, committed):
+    make_reader(email="coder@example.com")
+    with committed():
+        client.post(reverse("account_request_login_code"), {"email": "coder@example.com"})
+    real = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mailoutbox[0].body, re.MULTILINE)[1]
+    wrong = "AAAA-AAAA" if real != "AAAA-AAAA" else "BBBB-BBBB"
+    response = client.post(reverse("account_confirm_login_code"), {"code": wrong})
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+    assert "_auth_user_id" not in client.session

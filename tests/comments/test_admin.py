@@ -23,6 +23,12 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:comments_comment_changelist")
 QUEUE = reverse("admin:comments_commentqueue_changelist")
+# The automatic pre-moderation rule's fields, as the policy form posts them when it is off.
+RULE_OFF = {
+    "auto_premoderation_share": 50,
+    "auto_premoderation_window": 10,
+    "auto_premoderation_days": 30,
+}
 
 
 
@@ -614,7 +620,7 @@ def test_the_policy_mode_set_in_the_admin_applies_to_new_comments(mod_client, mo
     policy = ModerationPolicy.current()
     url = reverse("admin:comments_moderationpolicy_change", args=[policy.pk])
 
-    assert mod_client.post(url, {"mode": mode}).status_code == 302
+    assert mod_client.post(url, {"mode": mode, **RULE_OFF}).status_code == 302
 
     verdict = comment_screen(
         article=make_article(),
@@ -748,3 +754,179 @@ def test_reserved_names_are_kept_in_the_admin(admin_client):
     )
     assert response.status_code == 302
     assert is_reserved("THE EDITOR")
+
+
+# The commenter's record
+
+
+def commenter_url(commenter):
+    return reverse("admin:comments_commenter_change", args=[commenter.pk])
+
+
+def a_record():
+    """A reader with comments in every status, two reports, a status and notes."""
+    reader = make_reader(display_name="Recorded Reader")
+    commenter = reader.commenter
+    article = make_article(title="The harbour story")
+    for status, count in [("published", 3), ("pending", 2), ("removed", 1), ("spam", 4)]:
+        for n in range(count):
+            make_comment(article, commenter=commenter, status=status, created=timezone.now(),
+                         body=f"{status} comment {n}")
+    reported = Comment.objects.filter(commenter=commenter, status="published").first()
+    report(reported, n=2)
+    Commenter.objects.filter(pk=commenter.pk).update(
+        status="premoderated",
+        status_until=timezone.now() + timedelta(days=3),
+        status_reason="Off-topic posts.",
+        notes="Warned by mail on 1 December.",
+    )
+    return Commenter.objects.get(pk=commenter.pk)
+
+
+def test_the_commenter_list_shows_each_record_s_counts_in_a_fixed_number_of_queries(
+    mod_client, django_assert_max_num_queries
+):
+    commenter = a_record()
+    for _ in range(10):
+        other = make_reader().commenter
+        make_comment(make_article(), commenter=other)
+    url = reverse("admin:comments_commenter_changelist")
+    mod_client.get(url)
+
+    with django_assert_max_num_queries(9):
+        response = mod_client.get(url)
+
+    assert response.status_code == 200
+    row = next(
+        row for row in response.context["cl"].result_list if row.pk == commenter.pk
+    )
+    assert (row.published_count, row.pending_count, row.removed_count, row.spam_count) == (
+        3, 2, 1, 4,
+    )
+    assert row.report_count == 2
+    html = response.content.decode()
+    link = CHANGELIST + f"?commenter__id__exact={commenter.pk}&amp;status__exact=spam"
+    assert f'<a href="{link}">4&nbsp;spam</a>' in html
+    assert ">3&nbsp;published</a>, " in html
+    assert "Comments held for review until" in html
+
+
+def test_the_commenter_record_shows_counts_status_notes_and_latest_comments(mod_client):
+    commenter = a_record()
+    response = mod_client.get(commenter_url(commenter))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Off-topic posts." in html
+    assert "Warned by mail on 1 December." in html
+    assert "Comments held for review until" in html
+    spam = Comment.objects.filter(commenter=commenter, status="spam").first()
+    published = Comment.objects.filter(commenter=commenter, status="published").first()
+    assert reverse("admin:comments_comment_change", args=[spam.pk]) in html
+    assert published.get_absolute_url() in html
+    # A hidden comment has no place on the site to link to.
+    assert spam.get_absolute_url() not in html
+    assert f"?commenter__id__exact={commenter.pk}&amp;reported=yes" in html
+    # The record's links list the comments they count: one comment with two reports, two held.
+    for query, listed in (("reported=yes", 1), ("status__exact=pending", 2)):
+        page = mod_client.get(CHANGELIST + f"?commenter__id__exact={commenter.pk}&{query}")
+        assert page.status_code == 200
+        assert len(page.context["cl"].result_list) == listed
+
+
+def test_a_status_past_its_end_shows_as_ended_and_filters_as_active(mod_client):
+    reader = make_reader(display_name="Lifted Reader")
+    Commenter.objects.filter(user=reader).update(
+        status="suspended", status_until=timezone.now() - timedelta(minutes=5)
+    )
+    html = mod_client.get(commenter_url(reader.commenter)).content.decode()
+    assert "Active (the suspended status ended" in html
+
+    changelist = reverse("admin:comments_commenter_changelist")
+    active = mod_client.get(changelist + "?status_now=active").context["cl"].result_list
+    suspended = mod_client.get(changelist + "?status_now=suspended").context["cl"].result_list
+    assert reader.commenter.pk in [row.pk for row in active]
+    assert reader.commenter.pk not in [row.pk for row in suspended]
+
+
+def record_form(commenter, **changes):
+    return {
+        "display_name": commenter.display_name,
+        "handle": commenter.handle,
+        "badge": "",
+        "profile_public": "on",
+        "status": "active",
+        "status_until_0": "",
+        "status_until_1": "",
+        "status_reason": "",
+        "notes": "",
+        **changes,
+    }
+
+
+def test_a_moderator_suspends_a_commenter_who_then_cannot_post(mod_client, client):
+    reader = make_reader()
+    form = record_form(
+        reader.commenter,
+        status="suspended",
+        status_until_0="2099-05-01",
+        status_until_1="12:00:00",
+        status_reason="Personal attacks.",
+    )
+    assert mod_client.post(commenter_url(reader.commenter), form).status_code == 302
+
+    client.force_login(reader)
+    article = make_article()
+    response = client.post(reverse("comments:post", args=[article.slug]), {"body": "Hi."})
+    assert response.status_code == 403
+    assert "suspended until 1 May 2099, 12:00 UTC" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "until", "message"),
+    [("suspended", "", "Give the end of the suspension"),
+     ("banned", "2099-05-01", "A ban has no end")],
+)
+def test_a_suspension_without_an_end_or_a_ban_with_one_is_refused(
+    mod_client, status, until, message
+):
+    reader = make_reader()
+    form = record_form(
+        reader.commenter, status=status, status_until_0=until,
+        status_until_1="12:00:00" if until else "",
+    )
+    response = mod_client.post(commenter_url(reader.commenter), form)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Commenter.objects.get(user=reader).status == "active"
+
+
+def test_a_comment_s_page_reaches_its_commenter_s_record_in_one_click(mod_client):
+    reader = make_reader(display_name="Clicked Reader")
+    comment = make_comment(make_article(), commenter=reader.commenter)
+    html = mod_client.get(
+        reverse("admin:comments_comment_change", args=[comment.pk])
+    ).content.decode()
+    assert f'href="{commenter_url(reader.commenter)}"' in html
+    queue_html = mod_client.get(QUEUE if comment.status == "pending" else CHANGELIST)
+    assert f'href="{commenter_url(reader.commenter)}"' in queue_html.content.decode()
+
+
+def test_the_automatic_pre_moderation_rule_is_set_in_the_policy(mod_client):
+    policy = ModerationPolicy.current()
+    url = reverse("admin:comments_moderationpolicy_change", args=[policy.pk])
+    html = mod_client.get(url).content.decode()
+    assert "Automatic pre-moderation of a commenter" in html
+    assert 'name="auto_premoderation_share"' in html
+
+    form = {"mode": "open", "auto_premoderation": "on", "auto_premoderation_share": 30,
+            "auto_premoderation_window": 20, "auto_premoderation_days": 7}
+    assert mod_client.post(url, form).status_code == 302
+    policy.refresh_from_db()
+    assert (policy.auto_premoderation, policy.auto_premoderation_share,
+            policy.auto_premoderation_window, policy.auto_premoderation_days) == (True, 30, 20, 7)
+
+    refused = mod_client.post(url, {**form, "auto_premoderation_share": 100})
+    assert refused.status_code == 200
+    assert "auto_premoderation_share" in refused.context["adminform"].form.errors

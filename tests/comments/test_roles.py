@@ -75,7 +75,12 @@ def test_a_moderator_can_edit_the_policy_rules(mod_client):
     policy = ModerationPolicy.current()
     mode = mod_client.post(
         reverse("admin:comments_moderationpolicy_change", args=[policy.pk]),
-        {"mode": "first_comment"},
+        {
+            "mode": "first_comment",
+            "auto_premoderation_share": 50,
+            "auto_premoderation_window": 10,
+            "auto_premoderation_days": 30,
+        },
     )
 
     assert phrase.status_code == blocked.status_code == mode.status_code == 302

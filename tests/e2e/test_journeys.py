@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from articles.models import Article
 from comments.models import Comment, Report
+from tests.processes import SECRET, db_worker, django_process, gunicorn_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -406,3 +407,71 @@ def test_under_verify_a_guests_comment_appears_only_after_its_mailed_link_is_fol
 
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("This link has been used")
+def test_a_newcomer_signs_up_over_smtp_with_the_task_worker_running(
+    page, queue_database, smtp_server, tmp_path
+):
+    """The same journey as `make run` serves it with EMAIL_HOST set: gunicorn, the real
+    `manage.py db_worker` sending the verification mail to an SMTP server, and the link read
+    from the mail as delivered."""
+    env = {
+        **queue_database,
+        **smtp_server.environment(),
+        "DEFAULT_FROM_EMAIL": "Newsroom <news@example.org>",
+    }
+    seeded = django_process(
+        {**SECRET, **env},
+        """
+        from io import StringIO
+        from django.core.management import call_command
+        from articles.models import Article
+        call_command("import_articles", "fixtures/seeds", stdout=StringIO())
+        article = Article.objects.published().order_by("pk").first()
+        print(article.get_absolute_url())
+        print(article.title)
+        """,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    path, title = seeded.stdout.splitlines()[-2:]
+
+    with gunicorn_server({**SECRET, **env}) as port, db_worker(env, tmp_path / "worker.log"):
+        site = f"http://127.0.0.1:{port}"
+        page.goto(site + path)
+        account = page.get_by_role("navigation", name="Your account")
+        account.get_by_role("link", name="Sign up").click()
+        page.get_by_role("textbox", name="Email").fill("smtp.journey@example.com")
+        page.get_by_role("textbox", name="Display name").fill("Sam Smtp")
+        page.locator("#id_password1").fill("a long journey passphrase")
+        page.locator("#id_password2").fill("a long journey passphrase")
+        page.get_by_role("button", name="Sign Up").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Verify Your Email Address")
+
+        [(recipients, message)] = smtp_server.wait_for_messages(1)
+        assert recipients == ["smtp.journey@example.com"]
+        assert message["To"] == "smtp.journey@example.com"
+        assert message["From"] == "Newsroom <news@example.org>"
+        assert message["Subject"] == "[Newsroom] Please Confirm Your Email Address"
+        assert message["Message-ID"] and message["Date"]
+        plain, html = message.iter_parts()
+        assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+        link = re.search(rf"{re.escape(site)}/accounts/confirm-email/\S+/", plain.get_content())[0]
+        assert f'href="{link}"' in html.get_content()
+        assert "Sam Smtp" in plain.get_content()
+
+        page.goto(link)
+        page.get_by_role("button", name="Confirm").click()
+        expect(account).to_contain_text("Sign out")
+
+        page.goto(site + path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        form = page.locator("#comments form.comment-form").first
+        expect(form).to_contain_text("Commenting as Sam Smtp")
+        words = "Posted after a mail that really went out."
+        form.get_by_role("textbox", name="Comment").fill(words)
+        form.get_by_role("button", name="Post comment").click()
+        posted = page.locator(".comment", has_text=words)
+        expect(posted).to_be_visible()
+        author = posted.get_by_role("link", name="Sam Smtp")
+        expect(author).to_have_attribute("href", "/readers/sam-smtp/")
+        author.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sam Smtp")
+        expect(page.get_by_role("link", name=title)).to_be_visible()
