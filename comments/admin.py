@@ -205,7 +205,7 @@ class CommentAdmin(MPTTModelAdmin):
     )
     def block_commenters(self, request, queryset):
         blocking = services.commenters_block(
-            comments=queryset, moderator=request.user, reason="Blocked from the comment list."
+            comments=queryset, moderator=request.user, note="Blocked from the comment list."
         )
         _log_changes(request, blocking.blocks, "Blocked from the comment list.", ADDITION)
         _log_changes(request, blocking.removed, "Removed: the commenter was blocked.")

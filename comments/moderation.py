@@ -1,13 +1,20 @@
 """Policy rules applied to every new comment before it is stored."""
 
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q
 
-from comments.models import BannedPhrase, BlockedCommenter, Comment, ModerationPolicy
+from comments.models import (
+    BannedPhrase,
+    BlockedCommenter,
+    Comment,
+    Commenter,
+    HoldReason,
+    ModerationPolicy,
+)
 from comments.normalize import email_key, skeleton
+from comments.phrases import phrase_matcher, text_key
 from comments.text import link_count
 
 BLOCKED_MESSAGE = (
@@ -21,51 +28,73 @@ REFUSED_MESSAGE = (
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a comment is held or refused: a code (a HoldReason.Code for a held comment) and its
+    detail (which phrase, how many links)."""
+
+    code: str
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.code in HoldReason.Code.values:
+            label = HoldReason.Code(self.code).label
+        else:
+            label = REFUSAL_LABELS[self.code]
+        return f"{label}: {self.detail}" if self.detail else label
+
+
+# Refusals store nothing, so their codes are no HoldReason.
+BLOCKED = "blocked"
+REFUSED_PHRASE = "refused_phrase"
+REFUSAL_LABELS = {BLOCKED: "Blocked commenter", REFUSED_PHRASE: "Refused phrase"}
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What happens to a new comment: stored with `status`, or refused with a message."""
 
     status: str = Comment.Status.PUBLISHED
     refused: str = ""
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
 
 
 def comment_screen(*, article, author_name: str, author_email: str, ip_address: str | None,
-                   body: str) -> Verdict:
-    """Apply the policy rules to a new comment, in at most four queries.
+                   body: str, commenter: Commenter | None = None) -> Verdict:
+    """Apply the policy rules to a new comment, in at most four queries (three once the
+    phrase matcher is compiled).
 
     A blocked commenter or a phrase whose rule refuses gets `refused` (nothing is stored);
-    a held phrase, too many links, pre-moderation or first-comment moderation gets `pending`.
+    a held phrase, too many links, a pre-moderated commenter, article or site, or
+    first-comment moderation gets `pending`, with a Reason for each.
     """
     if _is_blocked(author_name=author_name, author_email=author_email, ip_address=ip_address):
-        return Verdict(refused=BLOCKED_MESSAGE, reasons=["blocked commenter"])
+        return Verdict(refused=BLOCKED_MESSAGE, reasons=[Reason(BLOCKED)])
 
+    code = HoldReason.Code
     reasons = []
-    text = skeleton(body)
-    for phrase, action in BannedPhrase.objects.values_list("phrase", "action"):
-        if phrase.strip() and phrase_pattern(phrase).search(text):
-            if action == BannedPhrase.Action.REFUSE:
-                return Verdict(refused=REFUSED_MESSAGE, reasons=[f"refused phrase “{phrase}”"])
-            reasons.append(f"held phrase “{phrase}”")
+    mode, phrases_version = ModerationPolicy.objects.values_list(
+        "mode", "phrases_version"
+    ).first() or (ModerationPolicy.Mode.OPEN, 0)
+    for rule in phrase_matcher(phrases_version).matches(text_key(body)):
+        if rule.action == BannedPhrase.Action.REFUSE:
+            return Verdict(refused=REFUSED_MESSAGE, reasons=[Reason(REFUSED_PHRASE, rule.phrase)])
+        reasons.append(Reason(code.PHRASE, rule.phrase))
     hold_links = settings.COMMENTS_HOLD_LINKS
-    if hold_links and link_count(body) >= hold_links:
-        reasons.append(f"{hold_links} or more links")
+    links = link_count(body) if hold_links else 0
+    if hold_links and links >= hold_links:
+        reasons.append(Reason(code.LINKS, str(links)))
+    if commenter is not None and commenter.status == Commenter.Status.PREMODERATED:
+        reasons.append(Reason(code.COMMENTER_PREMODERATED))
     if article.premoderated:
-        reasons.append("the article is pre-moderated")
-    mode = ModerationPolicy.objects.values_list("mode", flat=True).first()
+        reasons.append(Reason(code.ARTICLE_PREMODERATED))
     if mode == ModerationPolicy.Mode.PREMODERATE:
-        reasons.append("the site is pre-moderated")
+        reasons.append(Reason(code.SITE_PREMODERATED))
     elif mode == ModerationPolicy.Mode.FIRST_COMMENT and not _has_approved_comment(author_email):
-        reasons.append("first comment from this email address")
+        reasons.append(Reason(code.FIRST_COMMENT))
     if reasons:
         return Verdict(status=Comment.Status.PENDING, reasons=reasons)
     return Verdict()
-
-
-def phrase_pattern(phrase: str) -> re.Pattern:
-    """Match `phrase` as whole words in a skeleton() of text, any white space between its
-    words."""
-    words = skeleton(phrase).split()
-    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)")
 
 
 def _is_blocked(*, author_name: str, author_email: str, ip_address: str | None) -> bool:
@@ -80,7 +109,7 @@ def _is_blocked(*, author_name: str, author_email: str, ip_address: str | None) 
         candidates |= Q(kind=kind.IP, value=BlockedCommenter.normalize(kind.IP, ip_address))
     name = " ".join(skeleton(author_name).split())
     email = email_key(author_email) if author_email else None
-    for blocked_kind, value in BlockedCommenter.objects.filter(candidates).values_list(
+    for blocked_kind, value in BlockedCommenter.objects.in_force().filter(candidates).values_list(
         "kind", "value"
     ):
         if blocked_kind == kind.IP:

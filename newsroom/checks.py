@@ -29,6 +29,8 @@ WHOLE_NUMBERS = [
 # Settings in seconds that must be more than 0: (setting, environment variable).
 POSITIVE_SECONDS = [("COMMENTS_LOCK_TIMEOUT_SECONDS", "COMMENTS_LOCK_TIMEOUT_SECONDS")]
 RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
+# Settings that switch something on (1) or off (0).
+SWITCHES = ["COMMENTS_SHOW_REMOVAL_REASONS"]
 TAG = "newsroom_settings"
 
 
@@ -76,6 +78,19 @@ def check_positive_seconds(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(TAG)
+def check_switches(app_configs, **kwargs):
+    return [
+        Error(
+            f"{setting} must be 0 or 1, not {getattr(settings, setting, None)!r}.",
+            hint=f"Set {setting} in the environment to 0 or 1, or unset it.",
+            id="newsroom.E020",
+        )
+        for setting in SWITCHES
+        if not _whole_number(getattr(settings, setting, None), 0, 1)
+    ]
 
 
 @register(TAG)

@@ -340,6 +340,8 @@ COMMENTS_CLOSE_AFTER_DAYS = (
 )
 COMMENTS_HOLD_LINKS = env_int("COMMENTS_HOLD_LINKS", 2)
 COMMENTS_REPORT_THRESHOLD = env_int("COMMENTS_REPORT_THRESHOLD", 3)
+# 1: the "[removed]" placeholder says the moderator's reason in a few words; 0: it does not.
+COMMENTS_SHOW_REMOVAL_REASONS = env_int("COMMENTS_SHOW_REMOVAL_REASONS", 1)
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

@@ -655,7 +655,7 @@ def test_premoderating_an_article_in_the_admin_holds_its_new_comments(admin_clie
         body="Hello.",
     )
     assert verdict.status == "pending"
-    assert verdict.reasons == ["the article is pre-moderated"]
+    assert [reason.code for reason in verdict.reasons] == ["article_premoderated"]
 
 
 def test_the_report_count_links_to_the_comments_reports(mod_client):
