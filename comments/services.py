@@ -2,7 +2,7 @@
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -251,6 +251,8 @@ class Blocking:
     blocks: list[BlockedCommenter]
     commenters: list[Commenter]
     removed: list[Comment]
+    # When the blocks and suspensions end; None for good.
+    expires: datetime | None = None
 
 
 def _blocks_write(
@@ -386,7 +388,7 @@ def commenters_block(
         reason=reason,
         note=note,
     )
-    return Blocking(blocks=blocks, commenters=commenters, removed=removed)
+    return Blocking(blocks=blocks, commenters=commenters, removed=removed, expires=expires)
 
 
 @transaction.atomic

@@ -3,9 +3,39 @@
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 import comments.models
+
+# Moderators read the decision history and the hold reasons; only the services write them.
+MODERATOR_PERMISSIONS = ["view_decision", "view_holdreason"]
+
+
+def moderators_grant(apps, schema_editor):
+    # As in 0003: on a fresh database the new models' permissions do not exist yet.
+    app_config = apps.get_app_config("comments")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
+    app_config.models_module = None
+    permissions = apps.get_model("auth", "Permission").objects.filter(
+        content_type__app_label="comments", codename__in=MODERATOR_PERMISSIONS
+    )
+    if permissions.count() != len(MODERATOR_PERMISSIONS):
+        raise RuntimeError("Missing comments permissions for the Moderators group.")
+    group = apps.get_model("auth", "Group").objects.filter(name="Moderators").first()
+    if group is not None:
+        group.permissions.add(*permissions)
+
+
+def moderators_revoke(apps, schema_editor):
+    group = apps.get_model("auth", "Group").objects.filter(name="Moderators").first()
+    if group is not None:
+        group.permissions.remove(
+            *apps.get_model("auth", "Permission").objects.filter(
+                content_type__app_label="comments", codename__in=MODERATOR_PERMISSIONS
+            )
+        )
 
 
 class Migration(migrations.Migration):
@@ -61,4 +91,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('code__in', ['phrase', 'links', 'first_comment', 'commenter_premoderated', 'article_premoderated', 'site_premoderated'])), name='holdreason_code_valid')],
             },
         ),
+        migrations.RunPython(moderators_grant, moderators_revoke),
     ]
