@@ -36,6 +36,13 @@ from comments.models import (
 )
 from comments.services import BlockTarget
 
+# The queue's reports column names the reasons in a word.
+REPORT_REASON_SHORT = {
+    Report.Reason.SPAM: "spam",
+    Report.Reason.ABUSE: "abuse",
+    Report.Reason.OFF_TOPIC: "off-topic",
+    Report.Reason.OTHER: "other",
+}
 # How many of the selected comments a dialog lists before "and N more".
 DIALOG_LISTED = 20
 
@@ -137,7 +144,7 @@ def decisions_table(decisions) -> str:
         "<td>{}</td></tr>",
         (
             (
-                decision.created.strftime("%Y-%m-%d %H:%M"),
+                f"{localtime(decision.created):%Y-%m-%d %H:%M}",
                 reverse("admin:comments_comment_change", args=[decision.comment_id]),
                 Truncator(" ".join(decision.comment.body.split())).chars(50),
                 decision.get_status_display(),
@@ -469,19 +476,19 @@ class CommentQueueAdmin(CommentAdmin):
     stay on the site until a moderator decides.
     """
 
+    # Narrow enough for a 1366-pixel screen: the author and the article go under the excerpt.
     list_display = [
-        "excerpt",
-        "author_name",
-        "article_title",
+        "summary",
         "status",
         "reason_reports",
         "reason_phrase",
         "reason_links",
         "reason_first_comment",
         "reason_premoderated",
-        "created",
-        "on_site",
+        "waiting_since",
     ]
+    # The summary holds its own links: to the comment's page here, and to its place on the site.
+    list_display_links = None
     change_list_template = "admin/comments/commentqueue/change_list.html"
     # Oldest first, not in tree order: indenting by level would suggest a nesting.
     mptt_level_indent = 0
@@ -515,6 +522,22 @@ class CommentQueueAdmin(CommentAdmin):
         extra = {"report_threshold": settings.COMMENTS_REPORT_THRESHOLD, **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
+    @admin.display(description="comment")
+    def summary(self, obj):
+        return format_html(
+            '<a href="{}">{}</a><span class="queue-byline">{} on “{}” · <a href="{}">view</a>'
+            "</span>",
+            reverse("admin:comments_commentqueue_change", args=[obj.pk]),
+            Truncator(" ".join(obj.body.split())).chars(90),
+            obj.author_name,
+            Truncator(obj.article.title).chars(40),
+            obj.get_absolute_url(),
+        )
+
+    @admin.display(description="since", ordering="created")
+    def waiting_since(self, obj):
+        return f"{localtime(obj.created):%d %b %H:%M}" if obj.created else "—"
+
     @staticmethod
     def _reasons(obj, *codes: str) -> list[HoldReason]:
         return [reason for reason in obj.hold_reasons.all() if reason.code in codes]
@@ -524,7 +547,7 @@ class CommentQueueAdmin(CommentAdmin):
         """Open reports: how many and for what; "held" once they reach the threshold."""
         if not obj.open_report_count:
             return "—"
-        reasons = sorted({report.get_reason_display().lower() for report in obj.open})
+        reasons = sorted({REPORT_REASON_SHORT[report.reason] for report in obj.open})
         url = reverse("admin:comments_report_changelist")
         return format_html(
             '<a href="{}?comment__id__exact={}&amp;resolved__exact=0">{}</a>{}: {}',
@@ -535,7 +558,7 @@ class CommentQueueAdmin(CommentAdmin):
             ", ".join(reasons),
         )
 
-    @admin.display(description="held phrase")
+    @admin.display(description="phrase")
     def reason_phrase(self, obj):
         return ", ".join(reason.detail for reason in self._reasons(obj, "phrase")) or "—"
 
@@ -543,11 +566,11 @@ class CommentQueueAdmin(CommentAdmin):
     def reason_links(self, obj):
         return ", ".join(reason.detail for reason in self._reasons(obj, "links")) or "—"
 
-    @admin.display(description="first comment")
+    @admin.display(description="first")
     def reason_first_comment(self, obj):
         return "yes" if self._reasons(obj, "first_comment") else "—"
 
-    @admin.display(description="pre-moderated")
+    @admin.display(description="pre-mod.")
     def reason_premoderated(self, obj):
         code = HoldReason.Code
         which = {
