@@ -94,7 +94,7 @@ def _decisions_record(
     reason: str,
     note: str,
     moderator: AbstractBaseUser | None,
-    when,
+    when: datetime,
 ) -> None:
     Decision.objects.bulk_create(
         Decision(
@@ -258,7 +258,7 @@ class Blocking:
 def _blocks_write(
     wanted: set[tuple[str, str]],
     *,
-    expires,
+    expires: datetime | None,
     note: str,
     moderator: AbstractBaseUser | None,
 ) -> list[BlockedCommenter]:
@@ -296,7 +296,7 @@ def _blocks_write(
 
 
 def _accounts_sanction(
-    commenter_ids: set[int], *, until, note: str
+    commenter_ids: set[int], *, until: datetime | None, note: str
 ) -> list[Commenter]:
     """Suspend the commenters until `until`, or ban them when it is None; a ban is never made
     a suspension, nor a suspension shortened. Returns the commenters changed."""

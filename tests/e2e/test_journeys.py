@@ -1,17 +1,17 @@
 """The main journeys of readers, guests and moderators, in Chromium against the live server."""
 
-import importlib
 import re
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from articles.models import Article
 from comments.models import Comment, Report
+from tests.helpers import moderators_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,17 +110,6 @@ def test_a_reader_reports_a_comment(page, live_server, seeded):
     expect(page.locator("body")).to_contain_text("Thank you")
     report = Report.objects.get(comment=root)
     assert report.reason == Report.Reason.ABUSE
-
-
-def moderators_group() -> Group:
-    """The group its data migration makes; a transactional test's flush empties the table."""
-    migration = importlib.import_module("comments.migrations.0003_moderators_group")
-    group, _ = Group.objects.get_or_create(name=migration.GROUP_NAME)
-    for app_label, codenames in migration.PERMISSIONS.items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
-    return group
 
 
 def test_a_moderator_removes_a_comment_and_readers_see_its_place_kept(

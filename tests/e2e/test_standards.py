@@ -205,12 +205,13 @@ def test_the_schema_org_data_block_passes_the_content_security_policy(
 def moderation_pages(page, base: str, comment: Comment):
     """The moderators' pages of the queue, as a member of the Moderators group reaches them:
     the queue, the removal and block dialogs, and a comment's page with its decision history."""
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
 
     from comments.models import HoldReason, Report
+    from tests.helpers import moderators_group
 
     moderator = User.objects.create_user("checker", password="a long passphrase 1", is_staff=True)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator.groups.add(moderators_group())
     HoldReason.objects.create(comment=comment, code="phrase", detail="rubbish")
     Report.objects.create(comment=comment, reason="abuse", reporter="ip:203.0.113.1")
     page.goto(f"{base}/admin/login/")
