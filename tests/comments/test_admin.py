@@ -1039,3 +1039,47 @@ def test_the_commenter_record_shows_the_decisions_on_their_comments(mod_client, 
     assert "Decision history" in html
     assert "Their words." in html and "Off-topic" in html
     assert "Someone else" not in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("duration", "forever"), ("targets", "phone"), ("reason", "bored")]
+)
+def test_a_tampered_block_dialog_blocks_nothing(mod_client, field, value):
+    comment = make_comment(make_article(), status="pending")
+    dialog = {"targets": ["email"], "duration": "7d", "reason": "spam", field: value}
+
+    response = act(mod_client, "block_commenters", [comment], **dialog)
+
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert not BlockedCommenter.objects.exists()
+    assert Comment.objects.get(pk=comment.pk).status == "pending"
+
+
+def test_the_dialog_keeps_select_across_and_the_filters(mod_client):
+    article, other = make_article(), make_article()
+    waiting = [make_comment(article, status="pending") for _ in range(3)]
+    elsewhere = make_comment(other, status="pending")
+    url = f"{QUEUE}?article__id__exact={article.pk}"
+
+    dialog = mod_client.post(
+        url,
+        {"action": "remove_comments", "select_across": "1", "_selected_action": [waiting[0].pk]},
+    ).content.decode()
+    assert "3 comments selected" in dialog
+    assert 'name="select_across" value="1"' in dialog
+
+    response = mod_client.post(
+        url,
+        {
+            "action": "remove_comments",
+            "select_across": "1",
+            "_selected_action": [waiting[0].pk],
+            "apply": "1",
+            "reason": "spam",
+        },
+        follow=True,
+    )
+
+    assert messages_of(response) == ["3 comments removed."]
+    assert Comment.objects.get(pk=elsewhere.pk).status == "pending"
