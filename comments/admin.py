@@ -608,14 +608,29 @@ class BannedPhraseAdmin(admin.ModelAdmin):
     search_fields = ["phrase"]
 
 
+class BlockInForceFilter(admin.SimpleListFilter):
+    title = "in force"
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No, ended")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.in_force()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.in_force().values("pk"))
+        return queryset
+
+
 @admin.register(BlockedCommenter)
 class BlockedCommenterAdmin(admin.ModelAdmin):
     view_on_site = False
-    list_display = ["value", "kind", "reason", "created", "created_by"]
-    list_filter = ["kind"]
+    list_display = ["value", "kind", "reason", "expires", "created", "created_by"]
+    list_filter = ["kind", BlockInForceFilter]
     search_fields = ["value", "reason"]
     list_select_related = ["created_by"]
-    fields = ["kind", "value", "reason", "created_by"]
+    fields = ["kind", "value", "reason", "expires", "created_by"]
     readonly_fields = ["created_by"]
 
     def save_model(self, request, obj, form, change):

@@ -1083,3 +1083,21 @@ def test_the_dialog_keeps_select_across_and_the_filters(mod_client):
 
     assert messages_of(response) == ["3 comments removed."]
     assert Comment.objects.get(pk=elsewhere.pk).status == "pending"
+
+
+def test_blocks_are_listed_with_their_end_and_filtered_by_whether_they_hold(mod_client):
+    ended = BlockedCommenter.objects.create(
+        kind="ip", value="192.0.2.1", expires=timezone.now() - timedelta(hours=1)
+    )
+    timed = BlockedCommenter.objects.create(
+        kind="ip", value="192.0.2.2", expires=timezone.now() + timedelta(hours=1)
+    )
+    permanent = BlockedCommenter.objects.create(kind="ip", value="192.0.2.3")
+    url = reverse("admin:comments_blockedcommenter_changelist")
+
+    def listed(query):
+        return {b.pk for b in mod_client.get(f"{url}?{query}").context["cl"].result_list}
+
+    assert listed("in_force=yes") == {timed.pk, permanent.pk}
+    assert listed("in_force=no") == {ended.pk}
+    assert "field-expires" in mod_client.get(url).content.decode()
