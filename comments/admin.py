@@ -7,27 +7,44 @@ Django's explicit "delete" removes rows.
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 from mptt.admin import MPTTModelAdmin
 
 from comments import sanctions, services
+from comments.admin_forms import BlockForm, CommentAdminForm, DecisionForm
 from comments.models import (
     BannedPhrase,
     BlockedCommenter,
     Comment,
     Commenter,
     CommentQueue,
+    Decision,
+    HoldReason,
     ModerationPolicy,
     Report,
     ReservedName,
 )
+from comments.services import BlockTarget
+
+# The queue's reports column names the reasons in a word.
+REPORT_REASON_SHORT = {
+    Report.Reason.SPAM: "spam",
+    Report.Reason.ABUSE: "abuse",
+    Report.Reason.OFF_TOPIC: "off-topic",
+    Report.Reason.OTHER: "other",
+}
+# How many of the selected comments a dialog lists before "and N more".
+DIALOG_LISTED = 20
 
 
 class ReportedFilter(admin.SimpleListFilter):
@@ -48,6 +65,40 @@ class ReportedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HoldReasonFilter(admin.SimpleListFilter):
+    """Comments the policy rules held for one reason."""
+
+    title = "held because"
+    parameter_name = "held_because"
+
+    def lookups(self, request, model_admin):
+        return HoldReason.Code.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in HoldReason.Code.values:
+            return queryset
+        reasons = HoldReason.objects.filter(comment=OuterRef("pk"), code=self.value())
+        return queryset.filter(Exists(reasons))
+
+
+class ReportReasonFilter(admin.SimpleListFilter):
+    """Comments with an open report for one reason."""
+
+    title = "reported as"
+    parameter_name = "reported_as"
+
+    def lookups(self, request, model_admin):
+        return Report.Reason.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in Report.Reason.values:
+            return queryset
+        reports = Report.objects.filter(
+            comment=OuterRef("pk"), resolved=False, reason=self.value()
+        )
+        return queryset.filter(Exists(reports))
+
+
 class ReportInline(admin.TabularInline):
     """Readers' reports, for reading: a moderator's decision on the comment resolves them."""
 
@@ -60,6 +111,57 @@ class ReportInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class DecisionInline(admin.TabularInline):
+    """The comment's decision history, newest first; written only by the services."""
+
+    model = Decision
+    fields = ["created", "status", "reason", "note", "moderator"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    view_on_site = False
+    verbose_name_plural = "decision history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("moderator")
+
+
+def decisions_table(decisions) -> str:
+    """Decisions as a small table (the commenter's record shows those on their comments)."""
+    if not decisions:
+        return "No decisions yet."
+    rows = format_html_join(
+        "",
+        '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td></tr>",
+        (
+            (
+                f"{localtime(decision.created):%Y-%m-%d %H:%M}",
+                reverse("admin:comments_comment_change", args=[decision.comment_id]),
+                Truncator(" ".join(decision.comment.body.split())).chars(50),
+                decision.get_status_display(),
+                decision.get_reason_display() if decision.reason else "",
+                decision.note,
+                decision.moderator.get_username() if decision.moderator else "",
+            )
+            for decision in decisions
+        ),
+    )
+    return format_html(
+        '<table class="decision-history"><thead><tr><th scope="col">when</th>'
+        '<th scope="col">comment</th><th scope="col">decision</th><th scope="col">reason</th>'
+        '<th scope="col">note</th><th scope="col">moderator</th></tr></thead>'
+        "<tbody>{}</tbody></table>",
+        rows,
+    )
 
 
 def _log_changes(request, objects: list, message: str, action_flag: int = CHANGE) -> None:
@@ -91,7 +193,15 @@ class CommentAdmin(MPTTModelAdmin):
     list_display_links = ["excerpt"]
     change_list_template = "admin/comments/comment/change_list.html"
     mptt_indent_field = "excerpt"
-    list_filter = ["status", "article", ReportedFilter, "is_duplicate", "created"]
+    list_filter = [
+        "status",
+        "article",
+        ReportedFilter,
+        HoldReasonFilter,
+        ReportReasonFilter,
+        "is_duplicate",
+        "created",
+    ]
     search_fields = ["author_name", "author_email", "body", "ip_address"]
     list_select_related = ["article", "commenter"]
     list_per_page = 100
@@ -102,6 +212,7 @@ class CommentAdmin(MPTTModelAdmin):
         "remove_threads",
         "block_commenters",
     ]
+    form = CommentAdminForm
     fields = [
         "article",
         "parent",
@@ -109,6 +220,9 @@ class CommentAdmin(MPTTModelAdmin):
         "author_email",
         "commenter",
         "status",
+        "removal_reason",
+        "decision_note",
+        "held_because",
         "body",
         "created",
         "ip_address",
@@ -118,12 +232,22 @@ class CommentAdmin(MPTTModelAdmin):
         "moderated_at",
         "moderated_by",
     ]
-    # A moderator decides the status and may edit the body; the rest is the record.
-    readonly_fields = [name for name in fields if name not in ("status", "body")]
-    inlines = [ReportInline]
+    # A moderator decides the status (with a reason for a removal) and may edit the body; the
+    # rest is the record.
+    readonly_fields = [
+        name
+        for name in fields
+        if name not in ("status", "removal_reason", "decision_note", "body")
+    ]
+    inlines = [ReportInline, DecisionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_report_counts()
+
+    @admin.display(description="held because")
+    def held_because(self, obj):
+        reasons = list(obj.hold_reasons.all())
+        return "; ".join(str(reason) for reason in reasons) or "—"
 
     # Comments come from readers and imports; the admin moderates them.
     def has_add_permission(self, request):
@@ -172,56 +296,157 @@ class CommentAdmin(MPTTModelAdmin):
         _log_changes(request, changed, "Approved.")
         self._tell(request, len(changed), "%d comment approved.", "%d comments approved.")
 
+    def _dialog(self, request, queryset, *, template: str, title: str, form, **context):
+        """An intermediate page of an action: the form, and the selected comments posted back
+        with it (without JavaScript, like Django's own delete confirmation)."""
+        count = queryset.count()
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": title,
+                "form": form,
+                "action": request.POST.get("action", ""),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "comments": queryset.select_related("article")[:DIALOG_LISTED],
+                "more": max(count - DIALOG_LISTED, 0),
+                "count": count,
+                **context,
+            },
+        )
+
+    def _decide_with_reason(self, request, queryset, *, decide, initial: str, verb: str,
+                            submit: str, title: str, tell: tuple[str, str]):
+        """Ask why (reason and note), then decide the comments with it."""
+        form = DecisionForm(
+            request.POST if "apply" in request.POST else None, initial={"reason": initial}
+        )
+        if not form.is_valid():
+            return self._dialog(
+                request,
+                queryset,
+                template="admin/comments/decision_form.html",
+                title=title,
+                form=form,
+                submit=submit,
+                show_reasons=settings.COMMENTS_SHOW_REMOVAL_REASONS,
+            )
+        reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
+        changed = decide(comments=queryset, moderator=request.user, reason=reason, note=note)
+        label = Decision.Reason(reason).label.lower()
+        _log_changes(request, changed, f"{verb} ({label}).")
+        self._tell(request, len(changed), *tell)
+        return None
+
     @admin.action(description="Remove selected comments (replies stay)", permissions=["change"])
     def remove_comments(self, request, queryset):
-        changed = services.comments_remove(comments=queryset, moderator=request.user)
-        _log_changes(request, changed, "Removed.")
-        self._tell(request, len(changed), "%d comment removed.", "%d comments removed.")
+        return self._decide_with_reason(
+            request,
+            queryset,
+            decide=services.comments_remove,
+            initial="",
+            verb="Removed",
+            submit="Remove",
+            title="Why are these comments removed?",
+            tell=("%d comment removed.", "%d comments removed."),
+        )
 
     @admin.action(description="Mark selected comments as spam", permissions=["change"])
     def mark_spam(self, request, queryset):
-        changed = services.comments_mark_spam(comments=queryset, moderator=request.user)
-        _log_changes(request, changed, "Marked as spam.")
-        self._tell(
-            request, len(changed), "%d comment marked as spam.", "%d comments marked as spam."
+        return self._decide_with_reason(
+            request,
+            queryset,
+            decide=services.comments_mark_spam,
+            initial=Decision.Reason.SPAM,
+            verb="Marked as spam",
+            submit="Mark as spam",
+            title="Mark these comments as spam",
+            tell=("%d comment marked as spam.", "%d comments marked as spam."),
         )
 
     @admin.action(
         description="Remove selected comments and all their replies", permissions=["change"]
     )
     def remove_threads(self, request, queryset):
-        changed = services.threads_remove(comments=queryset, moderator=request.user)
-        _log_changes(request, changed, "Removed with its thread.")
-        self._tell(
+        return self._decide_with_reason(
             request,
-            len(changed),
-            "%d comment removed with the threads.",
-            "%d comments removed with the threads.",
+            queryset,
+            decide=services.threads_remove,
+            initial="",
+            verb="Removed with its thread",
+            submit="Remove with all replies",
+            title="Why are these threads removed?",
+            tell=("%d comment removed with the threads.", "%d comments removed with the threads."),
         )
 
     @admin.action(
-        description="Block the authors' emails and IP addresses; remove their pending comments",
-        permissions=["change"],
+        description="Block the authors (choose what, for how long)…", permissions=["change"]
     )
     def block_commenters(self, request, queryset):
+        form = BlockForm(request.POST if "apply" in request.POST else None)
+        if (
+            form.is_valid()
+            and BlockTarget.ACCOUNT in form.cleaned_data["targets"]
+            and not request.user.has_perm("comments.change_commenter")
+        ):
+            form.add_error("targets", "You may not suspend or ban accounts.")
+        if not form.is_valid():
+            authors = (
+                queryset.order_by()
+                .values_list("author_name", "author_email", "ip_address", "commenter__handle")
+                .distinct()
+            )
+            return self._dialog(
+                request,
+                queryset,
+                template="admin/comments/block_form.html",
+                title="Block the authors of these comments",
+                form=form,
+                authors=list(authors[:DIALOG_LISTED]),
+            )
+        data = form.cleaned_data
         blocking = services.commenters_block(
-            comments=queryset, moderator=request.user, reason="Blocked from the comment list."
+            comments=queryset,
+            moderator=request.user,
+            targets=data["targets"],
+            duration=data["duration"],
+            remove_published=data["remove_published"],
+            reason=data["reason"],
+            note=data["note"],
         )
-        _log_changes(request, blocking.blocks, "Blocked from the comment list.", ADDITION)
-        _log_changes(request, blocking.removed, "Removed: the commenter was blocked.")
-        blocks, removed = len(blocking.blocks), len(blocking.removed)
+        until = (
+            f"until {localtime(blocking.expires):%Y-%m-%d %H:%M}"
+            if blocking.expires
+            else "for good"
+        )
+        _log_changes(request, blocking.blocks, f"Blocked, {until}.", ADDITION)
+        _log_changes(request, blocking.commenters, f"Account blocked, {until}.")
+        label = Decision.Reason(data["reason"]).label.lower()
+        _log_changes(request, blocking.removed, f"Removed ({label}): the commenter was blocked.")
+        counts = [
+            ("%d email, IP address or name blocked", "%d emails, IP addresses or names blocked",
+             len(blocking.blocks)),
+            ("%d account suspended or banned", "%d accounts suspended or banned",
+             len(blocking.commenters)),
+            ("%d comment removed", "%d comments removed", len(blocking.removed)),
+        ]
         self.message_user(
             request,
-            ngettext("%d email or IP address blocked", "%d emails or IP addresses blocked", blocks)
-            % blocks
-            + "; "
-            + ngettext("%d pending comment removed.", "%d pending comments removed.", removed)
-            % removed,
-            messages.SUCCESS if blocks or removed else messages.WARNING,
+            "; ".join(ngettext(one, many, n) % n for one, many, n in counts) + ".",
+            messages.SUCCESS if any(n for _, _, n in counts) else messages.WARNING,
         )
+        return None
 
     def save_model(self, request, obj, form, change):
-        services.comment_update(comment=obj, changed=form.changed_data, moderator=request.user)
+        services.comment_update(
+            comment=obj,
+            changed=[name for name in form.changed_data if name != "decision_note"],
+            moderator=request.user,
+            note=form.cleaned_data.get("decision_note", ""),
+        )
 
     def delete_model(self, request, obj):
         services.comments_delete(comments=Comment.objects.filter(pk=obj.pk))
@@ -244,20 +469,37 @@ class CommentAdmin(MPTTModelAdmin):
 
 @admin.register(CommentQueue)
 class CommentQueueAdmin(CommentAdmin):
-    """Pending comments and those with reports not yet decided.
+    """Pending comments and those with reports not yet decided, with why each is here.
 
+    The comments that need attention come first: the most open reports, then the oldest.
     Comments held by reports (open reports from COMMENTS_REPORT_THRESHOLD distinct reporters)
-    come first: they stay on the site until a moderator decides. Then the oldest first.
+    stay on the site until a moderator decides.
     """
 
+    # Narrow enough for a 1366-pixel screen: the author and the article go under the excerpt.
     list_display = [
-        *CommentAdmin.list_display[:6],
-        "held_by_reports",
-        *CommentAdmin.list_display[6:],
+        "summary",
+        "status",
+        "reason_reports",
+        "reason_phrase",
+        "reason_links",
+        "reason_first_comment",
+        "reason_premoderated",
+        "waiting_since",
     ]
+    # The summary holds its own links: to the comment's page here, and to its place on the site.
+    list_display_links = None
+    change_list_template = "admin/comments/commentqueue/change_list.html"
     # Oldest first, not in tree order: indenting by level would suggest a nesting.
     mptt_level_indent = 0
-    list_filter = ["status", "article", ReportedFilter, "is_duplicate"]
+    list_filter = [
+        "status",
+        HoldReasonFilter,
+        ReportReasonFilter,
+        ReportedFilter,
+        "article",
+        "is_duplicate",
+    ]
 
     def get_queryset(self, request):
         return (
@@ -265,14 +507,78 @@ class CommentQueueAdmin(CommentAdmin):
             .get_queryset(request)
             .awaiting_review()
             .annotate(held=Q(open_report_count__gte=settings.COMMENTS_REPORT_THRESHOLD))
+            .prefetch_related(
+                "hold_reasons",
+                Prefetch(
+                    "reports", queryset=Report.objects.filter(resolved=False), to_attr="open"
+                ),
+            )
         )
 
     def get_ordering(self, request):
-        return [F("held").desc(), F("created").asc(nulls_first=True), "pk"]
+        return [F("open_report_count").desc(), F("created").asc(nulls_first=True), "pk"]
 
-    @admin.display(description="held by reports", boolean=True, ordering="held")
-    def held_by_reports(self, obj):
-        return obj.held
+    def changelist_view(self, request, extra_context=None):
+        extra = {"report_threshold": settings.COMMENTS_REPORT_THRESHOLD, **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+    @admin.display(description="comment")
+    def summary(self, obj):
+        return format_html(
+            '<a href="{}">{}</a><span class="queue-byline">{} on “{}” · <a href="{}">view</a>'
+            "</span>",
+            reverse("admin:comments_commentqueue_change", args=[obj.pk]),
+            Truncator(" ".join(obj.body.split())).chars(90),
+            obj.author_name,
+            Truncator(obj.article.title).chars(40),
+            obj.get_absolute_url(),
+        )
+
+    @admin.display(description="since", ordering="created")
+    def waiting_since(self, obj):
+        return f"{localtime(obj.created):%d %b %H:%M}" if obj.created else "—"
+
+    @staticmethod
+    def _reasons(obj, *codes: str) -> list[HoldReason]:
+        return [reason for reason in obj.hold_reasons.all() if reason.code in codes]
+
+    @admin.display(description="reports", ordering="open_report_count")
+    def reason_reports(self, obj):
+        """Open reports: how many and for what; "held" once they reach the threshold."""
+        if not obj.open_report_count:
+            return "—"
+        reasons = sorted({REPORT_REASON_SHORT[report.reason] for report in obj.open})
+        url = reverse("admin:comments_report_changelist")
+        return format_html(
+            '<a href="{}?comment__id__exact={}&amp;resolved__exact=0">{}</a>{}: {}',
+            url,
+            obj.pk,
+            obj.open_report_count,
+            " (held)" if obj.held else "",
+            ", ".join(reasons),
+        )
+
+    @admin.display(description="phrase")
+    def reason_phrase(self, obj):
+        return ", ".join(reason.detail for reason in self._reasons(obj, "phrase")) or "—"
+
+    @admin.display(description="links")
+    def reason_links(self, obj):
+        return ", ".join(reason.detail for reason in self._reasons(obj, "links")) or "—"
+
+    @admin.display(description="first")
+    def reason_first_comment(self, obj):
+        return "yes" if self._reasons(obj, "first_comment") else "—"
+
+    @admin.display(description="pre-mod.")
+    def reason_premoderated(self, obj):
+        code = HoldReason.Code
+        which = {
+            code.COMMENTER_PREMODERATED: "commenter",
+            code.ARTICLE_PREMODERATED: "article",
+            code.SITE_PREMODERATED: "site",
+        }
+        return ", ".join(which[reason.code] for reason in self._reasons(obj, *which)) or "—"
 
 
 @admin.register(Report)
@@ -302,14 +608,29 @@ class BannedPhraseAdmin(admin.ModelAdmin):
     search_fields = ["phrase"]
 
 
+class BlockInForceFilter(admin.SimpleListFilter):
+    title = "in force"
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No, ended")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.in_force()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.in_force().values("pk"))
+        return queryset
+
+
 @admin.register(BlockedCommenter)
 class BlockedCommenterAdmin(admin.ModelAdmin):
     view_on_site = False
-    list_display = ["value", "kind", "reason", "created", "created_by"]
-    list_filter = ["kind"]
+    list_display = ["value", "kind", "reason", "expires", "created", "created_by"]
+    list_filter = ["kind", BlockInForceFilter]
     search_fields = ["value", "reason"]
     list_select_related = ["created_by"]
-    fields = ["kind", "value", "reason", "created_by"]
+    fields = ["kind", "value", "reason", "expires", "created_by"]
     readonly_fields = ["created_by"]
 
     def save_model(self, request, obj, form, change):
@@ -391,6 +712,7 @@ class CommenterAdmin(admin.ModelAdmin):
     them, with its reason and the moderators' notes."""
 
     RECENT = 10
+    DECISIONS_SHOWN = 50
 
     list_display = [
         "display_name",
@@ -427,6 +749,7 @@ class CommenterAdmin(admin.ModelAdmin):
                 ],
             },
         ),
+        ("Decision history", {"fields": ["decision_history"]}),
     ]
     readonly_fields = [
         "user",
@@ -439,6 +762,7 @@ class CommenterAdmin(admin.ModelAdmin):
         "reports",
         "recent_comments",
         "status_now_display",
+        "decision_history",
     ]
 
     def get_queryset(self, request):
@@ -447,6 +771,15 @@ class CommenterAdmin(admin.ModelAdmin):
     # Commenters come from sign-ups; the admin looks after them.
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="decisions on their comments")
+    def decision_history(self, obj):
+        decisions = (
+            Decision.objects.filter(comment__commenter=obj)
+            .select_related("comment", "moderator")
+            .order_by("-created", "-pk")[: self.DECISIONS_SHOWN]
+        )
+        return decisions_table(list(decisions))
 
     @admin.display(description="email address")
     def address(self, obj):

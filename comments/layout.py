@@ -35,6 +35,8 @@ class CommentItem:
     profile: str = ""
     badge: str = ""
     removed: bool = False
+    # Why a moderator removed it (a Decision.Reason), for the placeholder to say.
+    removal_reason: str = ""
     pending: bool = False
     reply_count: int = 0
     # On a thread's top-level comment: the replies replies_cut() left for the thread's page.
@@ -50,8 +52,8 @@ class CommentItem:
 def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -> list[CommentItem]:
     """The comments to show from rows in tree order, each thread's rows together.
 
-    A row is (pk, parent_id, level, author_name, body, status, created, profile, badge)
-    (comments/selectors.py ROW_FIELDS). Published comments
+    A row is (pk, parent_id, level, author_name, body, status, created, profile, badge,
+    removal_reason) (comments/selectors.py ROW_FIELDS). Published comments
     show, and the reader's own pending ones. A hidden comment (removed, spam, someone else's
     pending) still holds its place as a "[removed]" placeholder when anything below it shows,
     so the replies keep their context; otherwise it and its subtree are left out.
@@ -61,7 +63,7 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     kept: list[CommentItem] = []
     # The hidden ancestors of the current row, waiting to learn whether anything below shows.
     path: list[tuple[CommentItem, bool]] = []
-    for pk, parent_id, level, author, body, status, created, profile, badge in rows:
+    for pk, parent_id, level, author, body, status, created, profile, badge, reason in rows:
         del path[level:]
         own = status == pending and pk in own_pending
         if status == published or own:
@@ -76,7 +78,9 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
             kept.append(item)
             path.append((item, True))
         else:
-            item = CommentItem(pk, parent_id, level, "", "", None, removed=True)
+            item = CommentItem(
+                pk, parent_id, level, "", "", None, removed=True, removal_reason=reason
+            )
             path.append((item, False))
     return _counted(kept)
 

@@ -77,6 +77,10 @@ def tree_ids_allocate(count: int, *, using: str = "default") -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
+def removal_reason_choices() -> list[tuple[str, str]]:
+    return Decision.Reason.choices
+
+
 class CommentManager(TreeManager.from_queryset(CommentQuerySet)):
     def _get_next_tree_id(self):
         """django-mptt's hook for a new root's tree id: the allocator's, not MAX() + 1."""
@@ -129,6 +133,11 @@ class Comment(MPTTModel):
         null=True,
         blank=True,
         related_name="comments",
+    )
+    # The reason (a Decision.Reason) of the latest removal or spam decision, for the
+    # "[removed]" placeholder to show without another query; empty otherwise.
+    removal_reason = models.CharField(
+        max_length=24, blank=True, choices=removal_reason_choices
     )
 
     objects = CommentManager()
@@ -252,8 +261,15 @@ class BannedPhrase(models.Model):
         return reverse("admin:comments_bannedphrase_change", args=[self.pk])
 
 
+class BlockedCommenterQuerySet(models.QuerySet):
+    def in_force(self, now=None):
+        """Blocks that have not ended: permanent ones, and timed ones until `expires`."""
+        return self.filter(Q(expires__isnull=True) | Q(expires__gt=now or timezone.now()))
+
+
 class BlockedCommenter(models.Model):
-    """A commenter whose posts are refused, by email, IP address or name."""
+    """A commenter whose posts are refused, by email, IP address or name, for good or until
+    `expires` (compared when a comment is screened: a timed block ends by itself)."""
 
     class Kind(models.TextChoices):
         EMAIL = "email", "Email"
@@ -267,6 +283,11 @@ class BlockedCommenter(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    expires = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: the block is permanent."
+    )
+
+    objects = BlockedCommenterQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "value"]
@@ -353,6 +374,10 @@ class ModerationPolicy(models.Model):
         help_text="How long the pre-moderation lasts; 0 keeps it until a moderator lifts it.",
     )
     updated = models.DateTimeField(auto_now=True)
+    # A new random value with every change of a banned phrase (comments/phrases.py): each
+    # process keeps its compiled matcher until this moves. Random rather than counted, so that
+    # rules rolled back and changed again never come back under a number already seen.
+    phrases_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "moderation policy"
@@ -361,6 +386,17 @@ class ModerationPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Moderation: {self.get_mode_display()}"
+
+    def save(self, *args, **kwargs):
+        # Only comments/phrases.py moves phrases_version, in an UPDATE of its own: saving a
+        # copy read earlier (the admin's form) must not put an old version back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "phrases_version"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("admin:comments_moderationpolicy_change", args=[self.pk])
@@ -572,3 +608,104 @@ class UnconfirmedComment(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.article.get_absolute_url()
+class HoldReason(models.Model):
+    """One reason the policy rules held a comment for review (comments/moderation.py).
+
+    A row per reason rather than a list on the comment: each reason is then an indexed filter
+    of the moderators' queue, on PostgreSQL as on SQLite."""
+
+    class Code(models.TextChoices):
+        PHRASE = "phrase", "Held phrase"
+        LINKS = "links", "Links"
+        FIRST_COMMENT = "first_comment", "First comment"
+        COMMENTER_PREMODERATED = "commenter_premoderated", "Commenter pre-moderated"
+        ARTICLE_PREMODERATED = "article_premoderated", "Article pre-moderated"
+        SITE_PREMODERATED = "site_premoderated", "Site pre-moderated"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="hold_reasons")
+    code = models.CharField(max_length=24, choices=Code.choices)
+    # Which phrase, how many links.
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["comment", "pk"]
+        indexes = [models.Index(fields=["code", "comment"], name="holdreason_code_comment_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    code__in=[
+                        "phrase",
+                        "links",
+                        "first_comment",
+                        "commenter_premoderated",
+                        "article_premoderated",
+                        "site_premoderated",
+                    ]
+                ),
+                name="holdreason_code_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.get_code_display()
+        return f"{label}: {self.detail}" if self.detail else label
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_comment_change", args=[self.comment_id])
+
+
+class Decision(models.Model):
+    """A moderator's decision on a comment: the status given, and for a removal why."""
+
+    class Reason(models.TextChoices):
+        OFFENSIVE = "offensive", "Offensive"
+        ABUSIVE = "abusive", "Abusive or a personal attack"
+        SPAM = "spam", "Spam"
+        ADVERTISING = "advertising", "Advertising"
+        OFF_TOPIC = "off_topic", "Off-topic"
+        ILLEGAL = "illegal", "Illegal content"
+        HARASSMENT = "harassment", "Harassment"
+        MISINFORMATION = "misinformation", "Misinformation"
+        HATE_SPEECH = "hate_speech", "Hate speech"
+        OTHER = "other", "Other"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="decisions")
+    status = models.CharField(max_length=16, choices=Comment.Status.choices)
+    # Required for a removal or spam decision; empty for an approval.
+    reason = models.CharField(max_length=24, choices=Reason.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comment_decisions",
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [
+            models.Index(fields=["comment", "-created"], name="decision_comment_created_idx")
+        ]
+
+    def __str__(self) -> str:
+        text = f"{self.get_status_display()} on comment {self.comment_id}"
+        return f"{text} ({self.get_reason_display().lower()})" if self.reason else text
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_comment_change", args=[self.comment_id])
+
+
+# What the "[removed]" placeholder says of each removal reason, in a few words.
+REMOVAL_REASON_SHORT = {
+    Decision.Reason.OFFENSIVE: "offensive",
+    Decision.Reason.ABUSIVE: "personal attack",
+    Decision.Reason.SPAM: "spam",
+    Decision.Reason.ADVERTISING: "advertising",
+    Decision.Reason.OFF_TOPIC: "off-topic",
+    Decision.Reason.ILLEGAL: "illegal content",
+    Decision.Reason.HARASSMENT: "harassment",
+    Decision.Reason.MISINFORMATION: "misinformation",
+    Decision.Reason.HATE_SPEECH: "hate speech",
+}

@@ -1,14 +1,21 @@
 """Policy rules applied to every new comment before it is stored."""
 
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q
 
-from comments.models import BannedPhrase, BlockedCommenter, Comment, Commenter, ModerationPolicy
+from comments.models import (
+    BannedPhrase,
+    BlockedCommenter,
+    Comment,
+    Commenter,
+    HoldReason,
+    ModerationPolicy,
+)
 from comments.normalize import email_key, skeleton
-from comments.sanctions import hold_reason, posting_refusal
+from comments.phrases import phrase_matcher, text_key
+from comments.sanctions import posting_refusal, premoderation_detail
 from comments.text import link_count
 
 BLOCKED_MESSAGE = (
@@ -22,6 +29,34 @@ REFUSED_MESSAGE = (
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a comment is held or refused: a code (a HoldReason.Code for a held comment) and its
+    detail (which phrase, how many links)."""
+
+    code: str
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.code in HoldReason.Code.values:
+            label = HoldReason.Code(self.code).label
+        else:
+            label = REFUSAL_LABELS[self.code]
+        return f"{label}: {self.detail}" if self.detail else label
+
+
+# Refusals store nothing, so their codes are no HoldReason.
+BLOCKED = "blocked"
+FORBIDDEN = "forbidden"
+REFUSED_PHRASE = "refused_phrase"
+REFUSAL_LABELS = {
+    BLOCKED: "Blocked commenter",
+    FORBIDDEN: "Commenter suspended or banned",
+    REFUSED_PHRASE: "Refused phrase",
+}
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What happens to a new comment: stored with `status`, or refused with a message.
 
@@ -32,51 +67,47 @@ class Verdict:
     status: str = Comment.Status.PUBLISHED
     refused: str = ""
     forbidden: bool = False
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
 
 
 def comment_screen(*, article, author_name: str, author_email: str, ip_address: str | None,
                    body: str, commenter: Commenter | None = None) -> Verdict:
-    """Apply the policy rules to a new comment, in at most four queries.
+    """Apply the policy rules to a new comment, in at most four queries (three once the
+    phrase matcher is compiled).
 
     A suspended or banned `commenter`, a blocked commenter or a phrase whose rule refuses gets
     `refused` (nothing is stored); a held phrase, too many links, a pre-moderated commenter,
-    pre-moderation or first-comment moderation gets `pending`.
+    article or site, or first-comment moderation gets `pending`, with a Reason for each.
     """
     if refusal := posting_refusal(commenter):
-        return Verdict(refused=refusal, forbidden=True, reasons=["commenter suspended or banned"])
+        return Verdict(refused=refusal, forbidden=True, reasons=[Reason(FORBIDDEN)])
     if _is_blocked(author_name=author_name, author_email=author_email, ip_address=ip_address):
-        return Verdict(refused=BLOCKED_MESSAGE, reasons=["blocked commenter"])
+        return Verdict(refused=BLOCKED_MESSAGE, reasons=[Reason(BLOCKED)])
 
+    code = HoldReason.Code
     reasons = []
-    text = skeleton(body)
-    for phrase, action in BannedPhrase.objects.values_list("phrase", "action"):
-        if phrase.strip() and phrase_pattern(phrase).search(text):
-            if action == BannedPhrase.Action.REFUSE:
-                return Verdict(refused=REFUSED_MESSAGE, reasons=[f"refused phrase “{phrase}”"])
-            reasons.append(f"held phrase “{phrase}”")
+    mode, phrases_version = ModerationPolicy.objects.values_list(
+        "mode", "phrases_version"
+    ).first() or (ModerationPolicy.Mode.OPEN, 0)
+    for rule in phrase_matcher(phrases_version).matches(text_key(body)):
+        if rule.action == BannedPhrase.Action.REFUSE:
+            return Verdict(refused=REFUSED_MESSAGE, reasons=[Reason(REFUSED_PHRASE, rule.phrase)])
+        reasons.append(Reason(code.PHRASE, rule.phrase))
     hold_links = settings.COMMENTS_HOLD_LINKS
-    if hold_links and link_count(body) >= hold_links:
-        reasons.append(f"{hold_links} or more links")
+    links = link_count(body) if hold_links else 0
+    if hold_links and links >= hold_links:
+        reasons.append(Reason(code.LINKS, str(links)))
+    if (until := premoderation_detail(commenter)) is not None:
+        reasons.append(Reason(code.COMMENTER_PREMODERATED, until))
     if article.premoderated:
-        reasons.append("the article is pre-moderated")
-    if held := hold_reason(commenter):
-        reasons.append(held)
-    mode = ModerationPolicy.objects.values_list("mode", flat=True).first()
+        reasons.append(Reason(code.ARTICLE_PREMODERATED))
     if mode == ModerationPolicy.Mode.PREMODERATE:
-        reasons.append("the site is pre-moderated")
+        reasons.append(Reason(code.SITE_PREMODERATED))
     elif mode == ModerationPolicy.Mode.FIRST_COMMENT and not _has_approved_comment(commenter):
-        reasons.append("first comment from this commenter")
+        reasons.append(Reason(code.FIRST_COMMENT))
     if reasons:
         return Verdict(status=Comment.Status.PENDING, reasons=reasons)
     return Verdict()
-
-
-def phrase_pattern(phrase: str) -> re.Pattern:
-    """Match `phrase` as whole words in a skeleton() of text, any white space between its
-    words."""
-    words = skeleton(phrase).split()
-    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)")
 
 
 def _is_blocked(*, author_name: str, author_email: str, ip_address: str | None) -> bool:
@@ -91,7 +122,7 @@ def _is_blocked(*, author_name: str, author_email: str, ip_address: str | None) 
         candidates |= Q(kind=kind.IP, value=BlockedCommenter.normalize(kind.IP, ip_address))
     name = " ".join(skeleton(author_name).split())
     email = email_key(author_email) if author_email else None
-    for blocked_kind, value in BlockedCommenter.objects.filter(candidates).values_list(
+    for blocked_kind, value in BlockedCommenter.objects.in_force().filter(candidates).values_list(
         "kind", "value"
     ):
         if blocked_kind == kind.IP:

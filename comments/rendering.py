@@ -11,11 +11,13 @@ of comments/templatetags/comment_tags.py), and so do the feeds.
 import html
 from datetime import datetime
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
 from comments.layout import NARROW_DEPTH, CommentItem
+from comments.models import REMOVAL_REASON_SHORT
 from comments.text import body_markup
 
 # Stands for a comment's id in a link reversed once per page (see comment_links()).
@@ -25,7 +27,7 @@ PROFILE_PLACEHOLDER = "handle-placeholder"
 
 REMOVED_HTML = (
     '<article class="comment comment--removed" id="comment-{key}" data-comment-id="{key}">'
-    '<p class="comment-body">[removed]</p></article>'
+    '<p class="comment-body">{text}</p></article>'
 )
 COMMENT_HTML = (
     '<article class="comment{modifier}" id="comment-{key}" data-comment-id="{key}">'
@@ -71,6 +73,15 @@ MORE_REPLIES_CLOSE_HTML = (
     'data-fragment="{url}replies/" data-thread-id="{key}">Show {count} more {noun}</a></p>'
     "</details></li>"
 )
+
+
+def removed_text(reason: str) -> str:
+    """What stands for a removed comment: "[removed]", or with COMMENTS_SHOW_REMOVAL_REASONS
+    the moderator's reason in a few words ("Removed by a moderator: personal attack")."""
+    short = REMOVAL_REASON_SHORT.get(reason)
+    if short and settings.COMMENTS_SHOW_REMOVAL_REASONS:
+        return f"Removed by a moderator: {short}"
+    return "[removed]"
 
 
 def created_html(created: datetime | None) -> SafeString:
@@ -147,7 +158,7 @@ def _comment_html(
 ) -> str:
     key = str(item.pk)
     if item.removed:
-        return REMOVED_HTML.format(key=key)
+        return REMOVED_HTML.format(key=key, text=removed_text(item.removal_reason))
     author = html.escape(item.author)
     shown_author = author
     if item.profile:

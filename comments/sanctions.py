@@ -48,14 +48,15 @@ def posting_refusal(commenter: Commenter | None) -> str:
     return message
 
 
-def hold_reason(commenter: Commenter | None) -> str:
-    """Why `commenter`'s comments are held for review (pre-moderated); empty when they are
-    not. Reads nothing from the database."""
+def premoderation_detail(commenter: Commenter | None) -> str | None:
+    """None when `commenter`'s comments are not held for review; otherwise until when they
+    are ("until 2 January 2099, 03:04 UTC"), or "" for until a moderator lifts it. Reads
+    nothing from the database."""
     if commenter is None or commenter.current_status != Commenter.Status.PREMODERATED:
-        return ""
+        return None
     if commenter.status_until is None:
-        return "the commenter is pre-moderated"
-    return f"the commenter is pre-moderated until {moment(commenter.status_until)}"
+        return ""
+    return f"until {moment(commenter.status_until)}"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ ROW_FIELDS = (
     "created",
     "author_profile",
     "author_badge",
+    "removal_reason",
 )
 # The handle of the comment's commenter when their profile is public, and the badge of a staff
 # member (comments.identity.badge_for): computed in the rows' one query, through two joins.

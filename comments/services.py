@@ -3,12 +3,12 @@
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, Model, OuterRef, Q, QuerySet, TextChoices
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,12 +23,14 @@ from comments.models import (
     BlockedCommenter,
     Comment,
     Commenter,
+    Decision,
+    HoldReason,
     Report,
     UnconfirmedComment,
     commented_model,
     reporter_key,
 )
-from comments.moderation import Verdict, comment_screen, is_duplicate
+from comments.moderation import Reason, Verdict, comment_screen, is_duplicate
 from comments.sanctions import REJECTED, premoderation_rule_matches
 from comments.signals import discussion_changed_send
 from newsroom.locking import lock_waits_bounded
@@ -82,22 +84,69 @@ def _pages_changed(comments: list[Comment]) -> None:
         discussion_changed_send(article_id)
 
 
+REMOVING = REJECTED
+
+
+def _reason_checked(status: str, reason: str) -> str:
+    """The decision's reason: one of Decision.Reason for a removal or spam, none otherwise."""
+    if status not in REMOVING:
+        return ""
+    if reason not in Decision.Reason.values:
+        raise ValueError(f"A removal needs a reason from Decision.Reason, not {reason!r}.")
+    return reason
+
+
+def _decisions_record(
+    changed: list[Comment],
+    *,
+    status: str,
+    reason: str,
+    note: str,
+    moderator: AbstractBaseUser | None,
+    when: datetime,
+) -> None:
+    Decision.objects.bulk_create(
+        Decision(
+            comment_id=comment.pk,
+            status=status,
+            reason=reason,
+            note=note,
+            moderator=moderator,
+            created=when,
+        )
+        for comment in changed
+    )
+
+
 def _comments_decide(
-    *, comments: QuerySet[Comment], status: str, moderator: AbstractBaseUser | None
+    *,
+    comments: QuerySet[Comment],
+    status: str,
+    moderator: AbstractBaseUser | None,
+    reason: str = "",
+    note: str = "",
 ) -> list[Comment]:
     """Give `comments` a moderator's `status` and resolve their open reports.
 
     A comment changes when its status differs or readers' reports on it are open; the changed
-    comments are returned, as they were before the change.
+    comments are returned, as they were before the change. Each gets a Decision with `reason`
+    (required for a removal or spam) and `note`.
     """
+    reason = _reason_checked(status, reason)
     selection = _selected(comments)
     _articles_lock(selection)
     open_reports = Report.objects.filter(comment=OuterRef("pk"), resolved=False)
     changing = selection.filter(~Q(status=status) | Exists(open_reports))
     changed = list(changing.order_by("pk"))
     if changed:
-        changing.update(status=status, moderated_at=timezone.now(), moderated_by=moderator)
+        now = timezone.now()
+        changing.update(
+            status=status, moderated_at=now, moderated_by=moderator, removal_reason=reason
+        )
         Report.objects.filter(comment__in=selection, resolved=False).update(resolved=True)
+        _decisions_record(
+            changed, status=status, reason=reason, note=note, moderator=moderator, when=now
+        )
         _pages_changed(changed)
         if status in REJECTED:
             commenters_premoderate_by_rule(commenter_ids={c.commenter_id for c in changed})
@@ -106,37 +155,62 @@ def _comments_decide(
 
 @transaction.atomic
 def comments_approve(
-    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None, note: str = ""
 ) -> list[Comment]:
     """Publish `comments` and dismiss the reports on them; returns the changed comments."""
-    return _comments_decide(comments=comments, status=Comment.Status.PUBLISHED, moderator=moderator)
+    return _comments_decide(
+        comments=comments, status=Comment.Status.PUBLISHED, moderator=moderator, note=note
+    )
 
 
 @transaction.atomic
 def comments_remove(
-    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+    *,
+    comments: QuerySet[Comment],
+    moderator: AbstractBaseUser | None,
+    reason: str = Decision.Reason.OTHER,
+    note: str = "",
 ) -> list[Comment]:
-    """Remove `comments` from the page; their replies stay. Returns the changed comments."""
-    return _comments_decide(comments=comments, status=Comment.Status.REMOVED, moderator=moderator)
+    """Remove `comments` from the page, for `reason`; their replies stay. Returns the changed
+    comments."""
+    return _comments_decide(
+        comments=comments,
+        status=Comment.Status.REMOVED,
+        moderator=moderator,
+        reason=reason,
+        note=note,
+    )
 
 
 @transaction.atomic
 def comments_mark_spam(
-    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+    *,
+    comments: QuerySet[Comment],
+    moderator: AbstractBaseUser | None,
+    reason: str = Decision.Reason.SPAM,
+    note: str = "",
 ) -> list[Comment]:
     """Mark `comments` as spam (hidden, like removed); returns the changed comments."""
-    return _comments_decide(comments=comments, status=Comment.Status.SPAM, moderator=moderator)
+    return _comments_decide(
+        comments=comments, status=Comment.Status.SPAM, moderator=moderator, reason=reason, note=note
+    )
 
 
 @transaction.atomic
 def threads_remove(
-    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+    *,
+    comments: QuerySet[Comment],
+    moderator: AbstractBaseUser | None,
+    reason: str = Decision.Reason.OTHER,
+    note: str = "",
 ) -> list[Comment]:
     """Remove each of `comments` with all its replies, in one UPDATE over their tree ranges.
 
     Comments already removed or marked as spam keep their status. The reports on every comment
-    of the threads are resolved. Returns the comments whose status changed.
+    of the threads are resolved. Returns the comments whose status changed, each with a
+    Decision for `reason`.
     """
+    reason = _reason_checked(Comment.Status.REMOVED, reason)
     roots = _selected(comments)
     article_ids = _articles_lock(roots)
     # The statements below read the tree ranges themselves, inside the locks: the caller's
@@ -147,11 +221,23 @@ def threads_remove(
     threads = Comment.objects.filter(
         article_id__in=article_ids, tree_id__in=roots.values("tree_id")
     ).filter(Exists(inside))
-    changing = threads.exclude(status__in=[Comment.Status.REMOVED, Comment.Status.SPAM])
+    changing = threads.exclude(status__in=REMOVING)
     changed = list(changing.order_by("pk"))
     if changed:
+        now = timezone.now()
         changing.update(
-            status=Comment.Status.REMOVED, moderated_at=timezone.now(), moderated_by=moderator
+            status=Comment.Status.REMOVED,
+            moderated_at=now,
+            moderated_by=moderator,
+            removal_reason=reason,
+        )
+        _decisions_record(
+            changed,
+            status=Comment.Status.REMOVED,
+            reason=reason,
+            note=note,
+            moderator=moderator,
+            when=now,
         )
         _pages_changed(changed)
         commenters_premoderate_by_rule(commenter_ids={c.commenter_id for c in changed})
@@ -159,70 +245,190 @@ def threads_remove(
     return changed
 
 
+class BlockTarget(TextChoices):
+    """What a block holds on to: the authors' email addresses, IP addresses, names or
+    accounts."""
+
+    EMAIL = "email", "Email address"
+    IP = "ip", "IP address"
+    NAME = "name", "Name"
+    ACCOUNT = "account", "Account"
+
+
 @dataclass(frozen=True)
 class Blocking:
-    """What `commenters_block` did: the blocks it added and the pending comments it removed."""
+    """What `commenters_block` did: the blocks it added or lengthened, the accounts it
+    suspended or banned, and the comments it removed."""
 
     blocks: list[BlockedCommenter]
+    commenters: list[Commenter]
     removed: list[Comment]
+    # When the blocks and suspensions end; None for good.
+    expires: datetime | None = None
+
+
+def _blocks_write(
+    wanted: set[tuple[str, str]],
+    *,
+    expires: datetime | None,
+    note: str,
+    moderator: AbstractBaseUser | None,
+) -> list[BlockedCommenter]:
+    """Add the `wanted` (kind, value) blocks until `expires` (None: for good); a block already
+    there is lengthened to that, never shortened. Returns the blocks added or changed."""
+    kind_values: dict[str, list[str]] = {}
+    for kind, value in wanted:
+        kind_values.setdefault(kind, []).append(value)
+    known = Q(pk__in=[])
+    for kind, values in kind_values.items():
+        known |= Q(kind=kind, value__in=values)
+    existing = {
+        (block.kind, block.value): block
+        for block in BlockedCommenter.objects.select_for_update().filter(known).order_by("pk")
+    }
+    touched = []
+    for block in existing.values():
+        if block.expires is not None and (expires is None or expires > block.expires):
+            block.expires = expires
+            block.save(update_fields=["expires"])
+            touched.append(block)
+    BlockedCommenter.objects.bulk_create(
+        [
+            BlockedCommenter(
+                kind=kind, value=value, reason=note, created_by=moderator, expires=expires
+            )
+            for kind, value in sorted(wanted - set(existing))
+        ],
+        ignore_conflicts=True,
+    )
+    added = BlockedCommenter.objects.filter(known).exclude(
+        pk__in=[block.pk for block in existing.values()]
+    )
+    return [*touched, *added.order_by("pk")]
+
+
+def _accounts_sanction(
+    commenter_ids: set[int], *, until: datetime | None, note: str
+) -> list[Commenter]:
+    """Suspend the commenters until `until`, or ban them when it is None; a ban is never made
+    a suspension, nor a suspension shortened. Returns the commenters changed."""
+    changed = []
+    rows = Commenter.objects.select_for_update().filter(pk__in=commenter_ids).order_by("pk")
+    status = Commenter.Status
+    for commenter in rows:
+        if commenter.status == status.BANNED:
+            continue
+        if until is not None and commenter.status == status.SUSPENDED and (
+            commenter.status_until is None or commenter.status_until >= until
+        ):
+            continue
+        commenter.status = status.BANNED if until is None else status.SUSPENDED
+        commenter.status_until = until
+        commenter.status_reason = note[: Commenter._meta.get_field("status_reason").max_length]
+        commenter.save(update_fields=["status", "status_until", "status_reason"])
+        changed.append(commenter)
+    return changed
 
 
 @transaction.atomic
 def commenters_block(
-    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None, reason: str = ""
+    *,
+    comments: QuerySet[Comment],
+    moderator: AbstractBaseUser | None,
+    targets: Collection[str] = (BlockTarget.EMAIL, BlockTarget.IP),
+    duration: timedelta | None = None,
+    remove_published: bool = False,
+    reason: str = Decision.Reason.OTHER,
+    note: str = "",
 ) -> Blocking:
-    """Block the email addresses and IP addresses of the authors of `comments`.
+    """Block the authors of `comments` by the chosen `targets`, for `duration` (None: for good).
 
-    Their comments still waiting for review are removed: nobody needs to review them any more.
-    Their published comments stay as they are until a moderator decides them.
+    Emails, IP addresses and names become BlockedCommenter rows that end by themselves at
+    `expires`; an account is suspended until then, or banned. The authors' comments still
+    waiting for review are removed, for `reason` (nobody needs to review them any more), and
+    their published ones too with `remove_published`.
     """
+    targets = set(targets)
+    unknown = targets - set(BlockTarget.values)
+    if unknown or not targets:
+        raise ValueError(f"Block targets must be some of {BlockTarget.values}, not {targets}.")
+    reason = _reason_checked(Comment.Status.REMOVED, reason)
+    expires = timezone.now() + duration if duration is not None else None
     kind = BlockedCommenter.Kind
     authors = list(
-        _selected(comments).order_by().values_list("author_email", "ip_address").distinct()
+        _selected(comments)
+        .order_by()
+        .values_list("author_email", "ip_address", "author_name", "commenter_id")
+        .distinct()
     )
-    emails = {email.strip() for email, _ in authors if email.strip()}
-    ips = {ip for _, ip in authors if ip}
-    wanted = {(kind.EMAIL, BlockedCommenter.normalize(kind.EMAIL, email)) for email in emails}
-    wanted |= {(kind.IP, BlockedCommenter.normalize(kind.IP, ip)) for ip in ips}
-    known = Q(kind=kind.EMAIL, value__in=[v for k, v in wanted if k == kind.EMAIL]) | Q(
-        kind=kind.IP, value__in=[v for k, v in wanted if k == kind.IP]
-    )
-    rows = BlockedCommenter.objects.filter(known).values_list("pk", "kind", "value")
-    existing = {pk: (k, v) for pk, k, v in rows}
-    BlockedCommenter.objects.bulk_create(
-        [
-            BlockedCommenter(kind=k, value=v, reason=reason, created_by=moderator)
-            for k, v in sorted(wanted - set(existing.values()))
-        ],
-        ignore_conflicts=True,
-    )
-    blocks = list(BlockedCommenter.objects.filter(known).exclude(pk__in=existing))
+    emails = {email.strip() for email, _, _, _ in authors if email.strip()}
+    ips = {ip for _, ip, _, _ in authors if ip}
+    names = {name.strip() for _, _, name, _ in authors if name.strip()}
+    accounts = {commenter for _, _, _, commenter in authors if commenter is not None}
 
-    pending = (
-        Comment.objects.filter(status=Comment.Status.PENDING)
-        .alias(email=Lower("author_email"))
-        .filter(Q(email__in={email.lower() for email in emails}) | Q(ip_address__in=ips))
+    wanted: set[tuple[str, str]] = set()
+    same_author = Q(pk__in=[])
+    if BlockTarget.EMAIL in targets:
+        wanted |= {(kind.EMAIL, BlockedCommenter.normalize(kind.EMAIL, e)) for e in emails}
+        same_author |= Q(email__in={email.lower() for email in emails})
+    if BlockTarget.IP in targets:
+        wanted |= {(kind.IP, BlockedCommenter.normalize(kind.IP, ip)) for ip in ips}
+        same_author |= Q(ip_address__in=ips)
+    if BlockTarget.NAME in targets:
+        wanted |= {(kind.NAME, BlockedCommenter.normalize(kind.NAME, n)) for n in names}
+        same_author |= Q(name__in={name.lower() for name in names})
+    blocks = _blocks_write(wanted, expires=expires, note=note, moderator=moderator)
+    commenters = []
+    if BlockTarget.ACCOUNT in targets:
+        commenters = _accounts_sanction(
+            accounts, until=expires, note=note or "Blocked by a moderator."
+        )
+        same_author |= Q(commenter_id__in=accounts)
+
+    statuses = [Comment.Status.PENDING]
+    if remove_published:
+        statuses.append(Comment.Status.PUBLISHED)
+    theirs = (
+        Comment.objects.filter(status__in=statuses)
+        .alias(email=Lower("author_email"), name=Lower("author_name"))
+        .filter(same_author)
     )
-    return Blocking(
-        blocks=blocks,
-        removed=_comments_decide(
-            comments=pending, status=Comment.Status.REMOVED, moderator=moderator
-        ),
+    removed = _comments_decide(
+        comments=theirs,
+        status=Comment.Status.REMOVED,
+        moderator=moderator,
+        reason=reason,
+        note=note,
     )
+    return Blocking(blocks=blocks, commenters=commenters, removed=removed, expires=expires)
 
 
 @transaction.atomic
 def comment_update(
-    *, comment: Comment, changed: Collection[str], moderator: AbstractBaseUser | None
+    *,
+    comment: Comment,
+    changed: Collection[str],
+    moderator: AbstractBaseUser | None,
+    note: str = "",
 ) -> None:
-    """Save a moderator's edit of the `changed` fields; a new status is a moderation decision."""
+    """Save a moderator's edit of the `changed` fields; a new status is a moderation decision,
+    recorded with the comment's `removal_reason` (required for a removal or spam) and `note`."""
     lock_article(comment.article_id)
     fields = set(changed)
-    if "status" in fields:
+    if "status" in fields or "removal_reason" in fields:
+        comment.removal_reason = _reason_checked(comment.status, comment.removal_reason)
         comment.moderated_at = timezone.now()
         comment.moderated_by = moderator
-        fields |= {"moderated_at", "moderated_by"}
+        fields |= {"status", "removal_reason", "moderated_at", "moderated_by"}
         Report.objects.filter(comment=comment, resolved=False).update(resolved=True)
+        Decision.objects.create(
+            comment=comment,
+            status=comment.status,
+            reason=comment.removal_reason,
+            note=note,
+            moderator=moderator,
+            created=comment.moderated_at,
+        )
     if fields:
         # Only the edited columns: the in-memory lft/rght may be older than the lock.
         comment.save(update_fields=fields)
@@ -258,7 +464,7 @@ class PostResult:
     comment: Comment | None = None
     refused: str = ""
     refused_field: str | None = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     # The commenter may not post at all now (suspended or banned), whatever the comment.
     forbidden: bool = False
 
@@ -346,6 +552,11 @@ def comment_post(
         is_duplicate=is_duplicate(body, list(earlier.values_list("body", flat=True))),
     )
     comment.save()
+    if verdict.reasons:
+        HoldReason.objects.bulk_create(
+            HoldReason(comment=comment, code=reason.code, detail=reason.detail[:200])
+            for reason in verdict.reasons
+        )
     if comment.status == Comment.Status.PUBLISHED:
         discussion_changed_send(article.pk)
     return PostResult(comment=comment, reasons=tuple(verdict.reasons))

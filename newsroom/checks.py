@@ -35,6 +35,8 @@ RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
 COMMENT_SORTS = ("oldest", "newest")
 # The policies for guests' comments (COMMENTS_GUESTS), as comments/guests.py applies them.
 GUEST_POLICIES = ("open", "verify", "closed")
+# Settings that switch something on (1) or off (0).
+SWITCHES = ["COMMENTS_SHOW_REMOVAL_REASONS"]
 TAG = "newsroom_settings"
 
 
@@ -82,6 +84,19 @@ def check_positive_seconds(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(TAG)
+def check_switches(app_configs, **kwargs):
+    return [
+        Error(
+            f"{setting} must be 0 or 1, not {getattr(settings, setting, None)!r}.",
+            hint=f"Set {setting} in the environment to 0 or 1, or unset it.",
+            id="newsroom.E020",
+        )
+        for setting in SWITCHES
+        if not _whole_number(getattr(settings, setting, None), 0, 1)
+    ]
 
 
 @register(TAG)

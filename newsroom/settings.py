@@ -344,6 +344,8 @@ COMMENTS_REPORT_THRESHOLD = env_int("COMMENTS_REPORT_THRESHOLD", 3)
 COMMENTS_REPLIES_SHOWN = env_int("COMMENTS_REPLIES_SHOWN", 20)
 # The order of the threads for a reader who has not picked one.
 COMMENTS_DEFAULT_SORT = os.environ.get("COMMENTS_DEFAULT_SORT", "oldest").strip()
+# 1: the "[removed]" placeholder says the moderator's reason in a few words; 0: it does not.
+COMMENTS_SHOW_REMOVAL_REASONS = env_int("COMMENTS_SHOW_REMOVAL_REASONS", 1)
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
 # Who may comment without an account: "open" (any guest), "verify" (a guest's comment waits for
 # the link mailed to their address) or "closed" (signed-in readers only).

@@ -1,10 +1,34 @@
 """Helpers shared by the tests of several modules."""
 
+import importlib
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 
+from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
+
+# The migrations that grant the Moderators group its permissions, and the permissions each adds.
+MODERATOR_GRANTS = {
+    "comments.migrations.0003_moderators_group": lambda m: m.PERMISSIONS,
+    "comments.migrations.0007_commenter": lambda m: {"comments": m.MODERATOR_PERMISSIONS},
+    "comments.migrations.0008_moderation_workspace": lambda m: {
+        "comments": m.MODERATOR_PERMISSIONS
+    },
+}
+
+
+def moderators_group() -> Group:
+    """The group its data migrations make; a transactional test's flush empties the table."""
+    group, _ = Group.objects.get_or_create(name="Moderators")
+    for module, permissions in MODERATOR_GRANTS.items():
+        for app_label, codenames in permissions(importlib.import_module(module)).items():
+            group.permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )
+    return group
 
 
 @contextmanager

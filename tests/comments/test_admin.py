@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,15 @@ from articles.cache import article_page_version
 from articles.importer import article_parse
 from articles.services import article_import
 from comments.identity import is_reserved
-from comments.models import BlockedCommenter, Comment, Commenter, ModerationPolicy, Report
+from comments.models import (
+    BlockedCommenter,
+    Comment,
+    Commenter,
+    Decision,
+    HoldReason,
+    ModerationPolicy,
+    Report,
+)
 from comments.moderation import comment_screen
 from comments.services import commenter_create, duplicates_mark
 from tests.factories import make_article, make_comment, make_reader
@@ -29,13 +38,16 @@ RULE_OFF = {
     "auto_premoderation_window": 10,
     "auto_premoderation_days": 30,
 }
+BLOCK_EMAIL_AND_IP = {"targets": ["email", "ip"], "duration": "permanent", "reason": "abusive"}
 
 
 
-def act(client, action, comments, url=CHANGELIST):
-    return client.post(
-        url, {"action": action, "_selected_action": [c.pk for c in comments]}, follow=True
-    )
+def act(client, action, comments, url=CHANGELIST, **dialog):
+    """Run an admin action; `dialog` answers its intermediate form (sent with "apply")."""
+    data = {"action": action, "_selected_action": [c.pk for c in comments]}
+    if dialog:
+        data.update(apply="1", **dialog)
+    return client.post(url, data, follow=True)
 
 
 def messages_of(response):
@@ -240,7 +252,7 @@ def test_remove_comments_keeps_the_row_and_the_replies(mod_client):
     reply = make_comment(article, parent=root)
     report(root)
 
-    response = act(mod_client, "remove_comments", [root])
+    response = act(mod_client, "remove_comments", [root], reason="abusive", note="Insults.")
 
     assert messages_of(response) == ["1 comment removed."]
     root.refresh_from_db()
@@ -249,7 +261,10 @@ def test_remove_comments_keeps_the_row_and_the_replies(mod_client):
     assert reply.status == "published"
     assert reply.parent_id == root.pk
     assert Report.objects.get(comment=root).resolved
-    assert LogEntry.objects.get(object_id=str(root.pk)).change_message == "Removed."
+    assert LogEntry.objects.get(object_id=str(root.pk)).change_message == (
+        "Removed (abusive or a personal attack)."
+    )
+    assert (root.removal_reason, root.decisions.get().note) == ("abusive", "Insults.")
 
 
 def test_mark_spam(mod_client):
@@ -257,7 +272,7 @@ def test_mark_spam(mod_client):
     comment = make_comment(article, status="pending")
     spam_already = make_comment(article, status="spam")
 
-    response = act(mod_client, "mark_spam", [comment, spam_already])
+    response = act(mod_client, "mark_spam", [comment, spam_already], reason="spam")
 
     assert messages_of(response) == ["1 comment marked as spam."]
     comment.refresh_from_db()
@@ -286,7 +301,7 @@ def test_remove_threads_removes_the_replies_in_one_update_over_the_tree(mod_clie
     report(deeper)
 
     with CaptureQueriesContext(connection) as queries:
-        response = act(mod_client, "remove_threads", [reply])
+        response = act(mod_client, "remove_threads", [reply], reason="off_topic")
 
     statuses = dict(Comment.objects.values_list("pk", "status"))
     assert statuses[reply.pk] == statuses[deeper.pk] == "removed"
@@ -311,7 +326,7 @@ def test_remove_threads_on_a_root_and_a_reply_of_another_thread(mod_client):
     second_reply = make_comment(article, parent=second)
     second_reply_reply = make_comment(article, parent=second_reply)
 
-    act(mod_client, "remove_threads", [first, second_reply])
+    act(mod_client, "remove_threads", [first, second_reply], reason="off_topic")
 
     statuses = dict(Comment.objects.values_list("pk", "status"))
     assert statuses[first.pk] == statuses[first_reply.pk] == "removed"
@@ -329,10 +344,11 @@ def test_block_commenters_blocks_emails_and_ips_and_removes_their_pending_commen
     published_same_email = make_comment(elsewhere, author_email="troll@example.com")
     bystander = make_comment(elsewhere, status="pending")
 
-    response = act(mod_client, "block_commenters", [troll])
+    response = act(mod_client, "block_commenters", [troll], **BLOCK_EMAIL_AND_IP)
 
     assert messages_of(response) == [
-        "2 emails or IP addresses blocked; 2 pending comments removed."
+        "2 emails, IP addresses or names blocked; 0 accounts suspended or banned; "
+        "2 comments removed."
     ]
     assert set(BlockedCommenter.objects.values_list("kind", "value", "created_by")) == {
         ("email", "troll@example.com", moderator.pk),
@@ -357,12 +373,13 @@ def test_block_commenters_blocks_emails_and_ips_and_removes_their_pending_commen
 
 def test_blocking_twice_adds_nothing_new(mod_client):
     troll = make_comment(make_article(), author_email="troll@example.com", ip_address=None)
-    act(mod_client, "block_commenters", [troll])
+    act(mod_client, "block_commenters", [troll], **BLOCK_EMAIL_AND_IP)
 
-    response = act(mod_client, "block_commenters", [troll])
+    response = act(mod_client, "block_commenters", [troll], **BLOCK_EMAIL_AND_IP)
 
     assert messages_of(response) == [
-        "0 emails or IP addresses blocked; 0 pending comments removed."
+        "0 emails, IP addresses or names blocked; 0 accounts suspended or banned; "
+        "0 comments removed."
     ]
     assert BlockedCommenter.objects.count() == 1
 
@@ -465,6 +482,10 @@ INLINE = {
     "reports-INITIAL_FORMS": "0",
     "reports-MIN_NUM_FORMS": "0",
     "reports-MAX_NUM_FORMS": "1000",
+    "decisions-TOTAL_FORMS": "0",
+    "decisions-INITIAL_FORMS": "0",
+    "decisions-MIN_NUM_FORMS": "0",
+    "decisions-MAX_NUM_FORMS": "1000",
 }
 
 
@@ -487,7 +508,7 @@ def mocker_lock(monkeypatch):
 # The queue
 
 
-def test_queue_lists_pending_and_reported_comments_oldest_first(mod_client):
+def test_queue_lists_the_most_reported_then_the_oldest_comments_first(mod_client):
     article = make_article()
     now = timezone.now()
     newer_pending = make_comment(article, status="pending", created=now - timedelta(hours=1))
@@ -502,10 +523,11 @@ def test_queue_lists_pending_and_reported_comments_oldest_first(mod_client):
 
     assert response.status_code == 200
     assert [c.pk for c in response.context["cl"].result_list] == [
-        imported_pending.pk,
         older_reported.pk,
+        imported_pending.pk,
         newer_pending.pk,
     ]
+    assert "the most open reports, then the oldest" in response.content.decode()
 
 
 def test_approving_from_the_queue_empties_it(mod_client):
@@ -661,7 +683,7 @@ def test_premoderating_an_article_in_the_admin_holds_its_new_comments(admin_clie
         body="Hello.",
     )
     assert verdict.status == "pending"
-    assert verdict.reasons == ["the article is pre-moderated"]
+    assert [reason.code for reason in verdict.reasons] == ["article_premoderated"]
 
 
 def test_the_report_count_links_to_the_comments_reports(mod_client):
@@ -930,3 +952,332 @@ def test_the_automatic_pre_moderation_rule_is_set_in_the_policy(mod_client):
     refused = mod_client.post(url, {**form, "auto_premoderation_share": 100})
     assert refused.status_code == 200
     assert "auto_premoderation_share" in refused.context["adminform"].form.errors
+# Why a comment waits, and the decisions' reasons
+
+
+def held(article, *reasons, **fields):
+    comment = make_comment(article, status="pending", **fields)
+    for code, detail in reasons:
+        HoldReason.objects.create(comment=comment, code=code, detail=detail)
+    return comment
+
+
+def test_the_queue_shows_each_reason_in_its_column(mod_client):
+    article = make_article()
+    phrase = held(article, ("phrase", "rubbish"), ("links", "3"))
+    first = held(article, ("first_comment", ""))
+    premoderated = held(article, ("article_premoderated", ""), ("site_premoderated", ""))
+    reported = make_comment(article)
+    report(reported, 3)
+    Report.objects.create(comment=reported, reason="spam", reporter="ip:203.0.113.1")
+
+    response = mod_client.get(QUEUE)
+
+    rows = {
+        comment.pk: row
+        for comment, row in zip(
+            response.context["cl"].result_list,
+            re.findall(r"<tr[^>]*>.*?</tr>", response.content.decode().split("<tbody>")[1], re.S),
+            strict=True,
+        )
+    }
+    assert '<td class="field-reason_phrase">rubbish</td>' in rows[phrase.pk]
+    assert '<td class="field-reason_links">3</td>' in rows[phrase.pk]
+    assert '<td class="field-reason_first_comment">yes</td>' in rows[first.pk]
+    assert '<td class="field-reason_premoderated">article, site</td>' in rows[premoderated.pk]
+    assert ">4</a> (held): abuse, spam</td>" in rows[reported.pk]
+    assert response.context["cl"].result_list[0].pk == reported.pk
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("held_because=phrase", ["phrase"]),
+        ("held_because=links", ["phrase"]),
+        ("held_because=first_comment", ["first"]),
+        ("held_because=commenter_premoderated", []),
+        ("held_because=site_premoderated", ["premoderated"]),
+        ("reported_as=spam", ["reported"]),
+        ("reported_as=off_topic", []),
+    ],
+)
+def test_the_queue_filters_by_each_reason(mod_client, query, expected):
+    article = make_article()
+    comments = {
+        "phrase": held(article, ("phrase", "rubbish"), ("links", "3")),
+        "first": held(article, ("first_comment", "")),
+        "premoderated": held(article, ("site_premoderated", "")),
+        "reported": make_comment(article),
+    }
+    Report.objects.create(comment=comments["reported"], reason="spam", reporter="ip:x")
+
+    response = mod_client.get(f"{QUEUE}?{query}")
+
+    names = {comment.pk: name for name, comment in comments.items()}
+    assert sorted(names[c.pk] for c in response.context["cl"].result_list) == expected
+
+
+def test_the_queue_does_a_fixed_number_of_queries(mod_client):
+    article = make_article()
+    held(article, ("phrase", "rubbish"))
+    with CaptureQueriesContext(connection) as few:
+        assert mod_client.get(QUEUE).status_code == 200
+
+    for n in range(60):
+        comment = held(article, ("phrase", f"word{n}"), ("links", "2"))
+        report(comment, n % 3)
+    with CaptureQueriesContext(connection) as many:
+        response = mod_client.get(QUEUE)
+
+    assert len(response.context["cl"].result_list) == 61
+    assert len(many) == len(few)
+
+
+def test_removing_asks_why_first_and_changes_nothing_until_answered(mod_client):
+    comment = make_comment(make_article(), body="Something <b>rude</b>.")
+
+    response = act(mod_client, "remove_comments", [comment])
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Why are these comments removed?" in html
+    assert "Something &lt;b&gt;rude&lt;/b&gt;." in html
+    assert 'type="radio" name="reason" value="abusive"' in html
+    assert f'name="_selected_action" value="{comment.pk}"' in html
+    comment.refresh_from_db()
+    assert comment.status == "published"
+
+
+def test_a_removal_without_a_reason_comes_back_with_a_message(mod_client):
+    comment = make_comment(make_article())
+
+    response = act(mod_client, "remove_comments", [comment], note="No reason given.")
+
+    assert "Choose the reason for this decision." in response.content.decode()
+    assert 'value="No reason given."' not in response.content.decode()  # a textarea
+    assert "No reason given." in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == "published"
+    assert not Decision.objects.exists()
+
+
+def test_a_tampered_reason_is_refused_like_a_missing_one(mod_client):
+    comment = make_comment(make_article())
+
+    response = act(mod_client, "mark_spam", [comment], reason="because")
+
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert Comment.objects.get(pk=comment.pk).status == "published"
+
+
+def test_the_block_dialog_lists_the_authors_and_blocks_what_was_chosen(mod_client, moderator):
+    article = make_article()
+    troll = make_comment(
+        article, author_name="Troll", author_email="troll@example.com", ip_address="198.51.100.9"
+    )
+    published = make_comment(article, author_name="troll")
+
+    dialog = act(mod_client, "block_commenters", [troll]).content.decode()
+    assert "Block the authors of these comments" in dialog
+    assert "<td>troll@example.com</td><td>198.51.100.9</td><td>guest</td>" in dialog
+    assert 'name="targets" value="account"' in dialog
+
+    response = act(
+        mod_client,
+        "block_commenters",
+        [troll],
+        targets=["name"],
+        duration="24h",
+        remove_published="on",
+        reason="harassment",
+        note="Following another reader around.",
+    )
+
+    assert messages_of(response) == [
+        "1 email, IP address or name blocked; 0 accounts suspended or banned; "
+        "2 comments removed."
+    ]
+    block = BlockedCommenter.objects.get()
+    assert (block.kind, block.value, block.reason, block.created_by) == (
+        "name",
+        "troll",
+        "Following another reader around.",
+        moderator,
+    )
+    assert timedelta(hours=23) < block.expires - timezone.now() <= timedelta(hours=24)
+    assert set(Comment.objects.values_list("pk", "status", "removal_reason")) == {
+        (troll.pk, "removed", "harassment"),
+        (published.pk, "removed", "harassment"),
+    }
+    assert LogEntry.objects.filter(action_flag=ADDITION).get().change_message.startswith(
+        "Blocked, until "
+    )
+
+
+def test_the_block_dialog_suspends_an_account(mod_client):
+    commenter = make_reader().commenter
+    comment = make_comment(make_article(), commenter=commenter)
+
+    act(
+        mod_client,
+        "block_commenters",
+        [comment],
+        targets=["account"],
+        duration="30d",
+        reason="abusive",
+        note="Third warning.",
+    )
+
+    commenter.refresh_from_db()
+    assert (commenter.status, commenter.status_reason) == ("suspended", "Third warning.")
+    assert LogEntry.objects.get(object_id=str(commenter.pk)).change_message.startswith(
+        "Account blocked, until "
+    )
+
+
+def test_the_block_dialog_with_nothing_chosen_blocks_nothing(mod_client):
+    comment = make_comment(make_article())
+
+    response = act(
+        mod_client, "block_commenters", [comment], duration="permanent", reason="abusive"
+    )
+
+    assert "Choose at least one thing to block." in response.content.decode()
+    assert not BlockedCommenter.objects.exists()
+
+
+def test_only_who_may_change_commenters_may_block_an_account(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("junior", password="x", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_comment", "change_comment"])
+    )
+    client.force_login(user)
+    commenter = make_reader().commenter
+    comment = make_comment(make_article(), commenter=commenter)
+
+    response = act(
+        client, "block_commenters", [comment], targets=["account"], duration="7d", reason="spam"
+    )
+
+    assert "You may not suspend or ban accounts." in response.content.decode()
+    commenter.refresh_from_db()
+    assert commenter.status == "active"
+
+
+def test_the_comment_page_shows_why_it_was_held_and_its_decisions(mod_client, moderator):
+    comment = held(make_article(), ("phrase", "rubbish"), ("links", "4"))
+    Decision.objects.create(
+        comment=comment, status="removed", reason="spam", note="Bot.", moderator=moderator
+    )
+
+    html = mod_client.get(reverse("admin:comments_comment_change", args=[comment.pk])).content
+    html = html.decode()
+
+    assert "Held phrase: rubbish; Links: 4" in html
+    assert "Decision history" in html
+    assert "Bot." in html
+
+
+def test_removing_on_the_comment_page_needs_a_reason_and_records_the_note(mod_client):
+    comment = make_comment(make_article())
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    form = {"status": "removed", "body": comment.body, **INLINE}
+
+    response = mod_client.post(url, form)
+    assert response.status_code == 200
+    assert "Choose why the comment is removed or marked as spam." in response.content.decode()
+    assert Comment.objects.get(pk=comment.pk).status == "published"
+
+    response = mod_client.post(
+        url, {**form, "removal_reason": "misinformation", "decision_note": "Fake quote."}
+    )
+    assert response.status_code == 302
+    decision = Decision.objects.get()
+    assert (decision.status, decision.reason, decision.note) == (
+        "removed",
+        "misinformation",
+        "Fake quote.",
+    )
+
+
+def test_the_commenter_record_shows_the_decisions_on_their_comments(mod_client, moderator):
+    commenter = make_reader().commenter
+    theirs = make_comment(make_article(), commenter=commenter, body="Their words.")
+    other = make_comment(make_article(), body="Someone else's words.")
+    for comment in (theirs, other):
+        Decision.objects.create(
+            comment=comment, status="removed", reason="off_topic", moderator=moderator
+        )
+
+    html = mod_client.get(
+        reverse("admin:comments_commenter_change", args=[commenter.pk])
+    ).content.decode()
+
+    assert "Decision history" in html
+    assert "Their words." in html and "Off-topic" in html
+    assert "Someone else" not in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("duration", "forever"), ("targets", "phone"), ("reason", "bored")]
+)
+def test_a_tampered_block_dialog_blocks_nothing(mod_client, field, value):
+    comment = make_comment(make_article(), status="pending")
+    dialog = {"targets": ["email"], "duration": "7d", "reason": "spam", field: value}
+
+    response = act(mod_client, "block_commenters", [comment], **dialog)
+
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert not BlockedCommenter.objects.exists()
+    assert Comment.objects.get(pk=comment.pk).status == "pending"
+
+
+def test_the_dialog_keeps_select_across_and_the_filters(mod_client):
+    article, other = make_article(), make_article()
+    waiting = [make_comment(article, status="pending") for _ in range(3)]
+    elsewhere = make_comment(other, status="pending")
+    url = f"{QUEUE}?article__id__exact={article.pk}"
+
+    dialog = mod_client.post(
+        url,
+        {"action": "remove_comments", "select_across": "1", "_selected_action": [waiting[0].pk]},
+    ).content.decode()
+    assert "3 comments selected" in dialog
+    assert 'name="select_across" value="1"' in dialog
+
+    response = mod_client.post(
+        url,
+        {
+            "action": "remove_comments",
+            "select_across": "1",
+            "_selected_action": [waiting[0].pk],
+            "apply": "1",
+            "reason": "spam",
+        },
+        follow=True,
+    )
+
+    assert messages_of(response) == ["3 comments removed."]
+    assert Comment.objects.get(pk=elsewhere.pk).status == "pending"
+
+
+def test_blocks_are_listed_with_their_end_and_filtered_by_whether_they_hold(mod_client):
+    ended = BlockedCommenter.objects.create(
+        kind="ip", value="192.0.2.1", expires=timezone.now() - timedelta(hours=1)
+    )
+    timed = BlockedCommenter.objects.create(
+        kind="ip", value="192.0.2.2", expires=timezone.now() + timedelta(hours=1)
+    )
+    permanent = BlockedCommenter.objects.create(kind="ip", value="192.0.2.3")
+    url = reverse("admin:comments_blockedcommenter_changelist")
+
+    def listed(query):
+        return {b.pk for b in mod_client.get(f"{url}?{query}").context["cl"].result_list}
+
+    assert listed("in_force=yes") == {timed.pk, permanent.pk}
+    assert listed("in_force=no") == {ended.pk}
+    assert "field-expires" in mod_client.get(url).content.decode()

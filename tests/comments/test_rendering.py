@@ -64,3 +64,30 @@ def test_reply_and_report_pages_show_body_and_date_as_the_discussion_does(client
 def test_the_inline_reply_script_reads_the_attribute_the_markup_writes():
     script = (Path(__file__).resolve().parents[2] / "static" / "js" / "comments.js").read_text()
     assert "link.dataset.author" in script
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("show", "reason", "expected"),
+    [
+        (1, "abusive", "Removed by a moderator: personal attack"),
+        (1, "hate_speech", "Removed by a moderator: hate speech"),
+        (1, "other", "[removed]"),
+        (1, "", "[removed]"),
+        (0, "abusive", "[removed]"),
+    ],
+)
+def test_the_removed_placeholder_says_why_unless_switched_off(
+    client, settings, django_assert_max_num_queries, show, reason, expected
+):
+    settings.COMMENTS_SHOW_REMOVAL_REASONS = show
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 0
+    article = make_article()
+    removed = make_comment(article, status="removed", removal_reason=reason)
+    make_comment(article, parent=removed)
+
+    with django_assert_max_num_queries(10):
+        html = client.get(article.get_absolute_url()).content.decode()
+
+    placeholder = re.search(rf'id="comment-{removed.pk}".*?</article>', html, re.S).group()
+    assert f'<p class="comment-body">{expected}</p>' in placeholder

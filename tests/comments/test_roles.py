@@ -31,6 +31,8 @@ def test_the_migration_creates_the_moderators_group_with_exactly_its_permissions
         "comments.change_commentqueue",
         "comments.view_report",
         "comments.change_report",
+        "comments.view_decision",
+        "comments.view_holdreason",
         "articles.view_article",
     }
 

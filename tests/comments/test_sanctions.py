@@ -15,8 +15,8 @@ from comments import services
 from comments.models import Comment, Commenter, ModerationPolicy
 from comments.sanctions import (
     BANNED_MESSAGE,
-    hold_reason,
     posting_refusal,
+    premoderation_detail,
     premoderation_rule_matches,
 )
 from tests.factories import make_article, make_comment, make_reader
@@ -122,14 +122,10 @@ class TestPremoderation:
             status=Commenter.Status.PREMODERATED,
             status_until=datetime(2099, 1, 2, 3, 4, tzinfo=UTC),
         )
-        assert hold_reason(commenter) == (
-            "the commenter is pre-moderated until 2 January 2099, 03:04 UTC"
-        )
-        assert hold_reason(Commenter(status=Commenter.Status.PREMODERATED)) == (
-            "the commenter is pre-moderated"
-        )
-        assert hold_reason(Commenter()) == ""
-        assert hold_reason(None) == ""
+        assert premoderation_detail(commenter) == "until 2 January 2099, 03:04 UTC"
+        assert premoderation_detail(Commenter(status=Commenter.Status.PREMODERATED)) == ""
+        assert premoderation_detail(Commenter()) is None
+        assert premoderation_detail(None) is None
 
 
 def test_a_status_costs_the_post_no_query(client, settings):

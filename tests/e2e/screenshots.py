@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from articles.models import Article
-from comments.models import Comment
+from comments.models import Comment, HoldReason, Report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,9 +29,20 @@ def discussion(page):
 
 def test_take_the_readme_screenshots(browser, live_server):
     call_command("import_articles", str(ROOT / "fixtures" / "seeds"), stdout=StringIO())
-    # Give the moderation queue something to show: one held comment and one reported.
+    # Give the moderation queue something to show: held comments with their reasons, and one
+    # reported by three readers.
     article = Article.objects.get(source_key="000_d0250cf769dc7508")
-    Comment.objects.filter(article=article, import_key="3").update(status="pending")
+    comments = list(Comment.objects.filter(article=article).order_by("tree_id", "lft")[:4])
+    Comment.objects.filter(pk__in=[c.pk for c in comments[:3]]).update(status="pending")
+    for comment, code, detail in [
+        (comments[0], "first_comment", ""),
+        (comments[1], "phrase", "warfare"),
+        (comments[2], "links", "3"),
+        (comments[2], "article_premoderated", ""),
+    ]:
+        HoldReason.objects.create(comment=comment, code=code, detail=detail)
+    for n, reason in enumerate(["abuse", "abuse", "off_topic"]):
+        Report.objects.create(comment=comments[3], reason=reason, reporter=f"ip:203.0.113.{n}")
     User.objects.create_superuser("editor", "editor@example.com", "screenshots only")
     OUT.mkdir(parents=True, exist_ok=True)
 

@@ -1,17 +1,17 @@
 """The main journeys of readers, guests and moderators, in Chromium against the live server."""
 
-import importlib
 import re
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from articles.models import Article
 from comments.models import Comment, Report
+from tests.helpers import moderators_group
 from tests.processes import SECRET, db_worker, django_process, gunicorn_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -113,17 +113,6 @@ def test_a_reader_reports_a_comment(page, live_server, seeded):
     assert report.reason == Report.Reason.ABUSE
 
 
-def moderators_group() -> Group:
-    """The group its data migration makes; a transactional test's flush empties the table."""
-    migration = importlib.import_module("comments.migrations.0003_moderators_group")
-    group, _ = Group.objects.get_or_create(name=migration.GROUP_NAME)
-    for app_label, codenames in migration.PERMISSIONS.items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
-    return group
-
-
 def test_a_moderator_removes_a_comment_and_readers_see_its_place_kept(
     page, browser, live_server, seeded
 ):
@@ -140,6 +129,9 @@ def test_a_moderator_removes_a_comment_and_readers_see_its_place_kept(
     page.locator(f'input[name="_selected_action"][value="{root.pk}"]').check()
     page.locator('select[name="action"]').select_option("remove_comments")
     page.get_by_role("button", name="Run").or_(page.get_by_role("button", name="Go")).first.click()
+    # The removal asks why, on a page of its own.
+    page.get_by_label("Abusive or a personal attack").check()
+    page.get_by_role("button", name="Remove").click()
     expect(page.locator("ul.messagelist")).to_contain_text("1 comment")
     root.refresh_from_db()
     assert root.status == Comment.Status.REMOVED
@@ -147,7 +139,7 @@ def test_a_moderator_removes_a_comment_and_readers_see_its_place_kept(
     reader = browser.new_context().new_page()
     reader.goto(live_server.url + root.article.get_absolute_url())
     placeholder = reader.locator(f"#comment-{root.pk}")
-    expect(placeholder).to_have_text("[removed]")
+    expect(placeholder).to_have_text("Removed by a moderator: personal attack")
     expect(placeholder).not_to_contain_text(root.author_name)
     expect(reader.locator(f"li:has(> #comment-{root.pk}) #comment-{reply.pk}")).to_be_visible()
     reader.context.close()

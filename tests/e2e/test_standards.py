@@ -272,3 +272,48 @@ def test_the_schema_org_data_block_passes_the_content_security_policy(
     page.wait_for_function("window.cspViolations.length > 0")
     assert page.evaluate("window.cspViolations")[0].startswith("script-src")
     context.close()
+
+
+def moderation_pages(page, base: str, comment: Comment):
+    """The moderators' pages of the queue, as a member of the Moderators group reaches them:
+    the queue, the removal and block dialogs, and a comment's page with its decision history."""
+    from django.contrib.auth.models import User
+
+    from comments.models import HoldReason, Report
+    from tests.helpers import moderators_group
+
+    moderator = User.objects.create_user("checker", password="a long passphrase 1", is_staff=True)
+    moderator.groups.add(moderators_group())
+    HoldReason.objects.create(comment=comment, code="phrase", detail="rubbish")
+    Report.objects.create(comment=comment, reason="abuse", reporter="ip:203.0.113.1")
+    page.goto(f"{base}/admin/login/")
+    page.get_by_label("Username").fill("checker")
+    page.get_by_label("Password").fill("a long passphrase 1")
+    page.get_by_role("button", name="Log in").click()
+    queue = f"{base}/admin/comments/commentqueue/"
+    page.goto(queue)
+    yield "queue", page
+    for action in ("remove_comments", "block_commenters"):
+        page.goto(queue)
+        page.locator(f'input[name="_selected_action"][value="{comment.pk}"]').check()
+        page.locator('select[name="action"]').select_option(action)
+        page.get_by_role("button", name="Run").first.click()
+        yield action, page
+    page.goto(f"{base}/admin/comments/comment/{comment.pk}/change/")
+    yield "comment", page
+
+
+def test_axe_finds_no_serious_violation_on_the_moderation_pages(browser, live_server, seeded):
+    required(AXE_JS.exists(), f"{AXE_JS} missing: run `npm ci` (make test does)")
+    _, comment = seeded
+    context = browser.new_context(**SCREENS["desktop"], bypass_csp=True)
+    found = []
+    for name, page in moderation_pages(context.new_page(), live_server.url, comment):
+        page.add_script_tag(path=str(AXE_JS))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [" ".join(node["target"]) for node in violation["nodes"]][:5]
+                found.append(f"{name}: {violation['id']} ({violation['impact']}): {targets}")
+    context.close()
+    assert not found, "\n".join(found)

@@ -11,6 +11,7 @@ from newsroom.checks import (
     check_mail,
     check_rates,
     check_site_url,
+    check_switches,
     check_whole_numbers,
     refuse_errors,
 )
@@ -290,3 +291,17 @@ def test_check_deploy_refuses_mail_written_to_files(email_host, refused):
     )
     assert (result.returncode != 0) is refused, result.stderr
     assert ("mail.E001" in result.stderr) is refused
+
+
+@pytest.mark.parametrize("value", [2, -1, "yes", True])
+def test_a_switch_other_than_0_or_1_is_an_error_naming_the_variable(settings, value):
+    settings.COMMENTS_SHOW_REMOVAL_REASONS = value
+    assert [(error.id, error.msg) for error in check_switches(None)] == [
+        ("newsroom.E020", f"COMMENTS_SHOW_REMOVAL_REASONS must be 0 or 1, not {value!r}.")
+    ]
+
+
+@pytest.mark.parametrize("value", [0, 1])
+def test_a_switch_of_0_or_1_passes(settings, value):
+    settings.COMMENTS_SHOW_REMOVAL_REASONS = value
+    assert check_switches(None) == []
