@@ -12,7 +12,7 @@ from django.db import connection, transaction
 MODERATOR_GRANTS = {
     "comments.migrations.0003_moderators_group": lambda m: m.PERMISSIONS,
     "comments.migrations.0007_commenter": lambda m: {"comments": m.MODERATOR_PERMISSIONS},
-    "comments.migrations.0008_moderation_workspace": lambda m: {
+    "comments.migrations.0010_moderation_workspace": lambda m: {
         "comments": m.MODERATOR_PERMISSIONS
     },
 }
