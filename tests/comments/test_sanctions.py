@@ -325,6 +325,7 @@ def test_the_rule_runs_when_a_moderator_edits_a_comment_s_status(rule):
                              moderator=None)
     last = rejected[5]
     last.status = Comment.Status.SPAM
+    last.removal_reason = "spam"
     services.comment_update(comment=last, changed=["status"], moderator=None)
     commenter.refresh_from_db()
     assert commenter.status == Commenter.Status.PREMODERATED
