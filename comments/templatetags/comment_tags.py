@@ -1,6 +1,7 @@
 from django import template
 from django.template.defaultfilters import pluralize
 
+from comments.feedback import FORM_FEEDBACK
 from comments.forms import CommentForm
 from comments.rendering import created_html, discussion_html
 from comments.text import body_html
@@ -12,16 +13,31 @@ register = template.Library()
 def comment_form(context, article, form=None, parent=None):
     """The form for a new comment, or a reply to `parent`, on `article`.
 
-    A fresh form starts with the name and email the reader asked this browser to remember.
+    A fresh form starts with the name and email the reader asked this browser to remember; a
+    fresh form for a new thread is the article's composer. A form with errors puts the focus
+    on its first field in error, and the messages tagged FORM_FEEDBACK (a held comment's
+    confirmation) show in the form.
     """
     request = context.get("request")
+    composer = form is None and parent is None
     if form is None:
         form = CommentForm(initial=CommentForm.initial_for(request, parent=parent))
+    first_error = None
+    if form.errors:
+        fields = [field for field in form.text_fields() if field.errors] or [form["body"]]
+        first_error = fields[0].name
     return {
         "article": article,
         "form": form,
         "parent": parent,
         "open": article.discussion_open(),
+        "composer": composer,
+        "first_error": first_error,
+        "feedback": [
+            message
+            for message in context.get("messages", ())
+            if message.extra_tags == FORM_FEEDBACK
+        ],
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }
