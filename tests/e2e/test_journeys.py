@@ -67,9 +67,9 @@ def test_a_guest_comments_then_replies_and_an_empty_body_keeps_what_was_typed(
     page.goto(live_server.url + article.get_absolute_url())
 
     form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Comment").fill("   ")
     form.get_by_role("textbox", name="Name").fill("Anahit")
     form.get_by_role("textbox", name="Email").fill("anahit@example.com")
-    form.get_by_role("textbox", name="Comment").fill("   ")
     form.get_by_role("button", name="Post comment").click()
     error_form = page.locator("form.comment-form")
     expect(error_form.locator(".errorlist")).to_contain_text("Write something")
