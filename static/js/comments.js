@@ -318,6 +318,21 @@
 
   // Feedback where the reader acted -----------------------------------------------------------
 
+  // Focus reads a confirmation out and keeps the reader at it. It waits for the page's load:
+  // the browser's scroll to the #comment-N of the address moves the focus away first.
+  function focusOnLoad(element) {
+    function focus() {
+      window.setTimeout(function () {
+        element.focus({ preventScroll: true });
+      }, 0);
+    }
+    if (document.readyState === "complete") {
+      focus();
+    } else {
+      window.addEventListener("load", focus);
+    }
+  }
+
   // The page lists the confirmations of what this reader just did (comments/feedback.py); the
   // discussion itself is the same for everyone, so each is moved to its comment here.
   document.querySelectorAll(".messages [data-feedback]").forEach(function (message) {
@@ -352,14 +367,13 @@
     if (!list.children.length) {
       list.remove();
     }
-    // Focus reads the confirmation out and keeps the reader at the comment.
-    placed.focus({ preventScroll: true });
+    focusOnLoad(placed);
   });
 
   var held = document.querySelector(".comment-form-feedback");
   if (held) {
     held.scrollIntoView({ block: "center" });
-    held.focus({ preventScroll: true });
+    focusOnLoad(held);
   }
 
   // Errors: the first field in error has the focus (autofocus), and on the report page too.
