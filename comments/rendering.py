@@ -99,10 +99,13 @@ def _created_markup(created: datetime | None) -> str:
     if created is None:
         return ""
     local = localtime(created)
+    # One strftime for both texts: a page may show thousands of dates.
+    full, short = local.strftime("%A|%B %Y, %H:%M %Z|%b %Y, %H:%M").rsplit("|", 1)
+    weekday, month = full.split("|")
     return CREATED_HTML.format(
         iso=local.isoformat(timespec="seconds"),
-        title=f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}",
-        text=f"{local.day} {local:%b %Y, %H:%M}",
+        title=f"{weekday} {local.day} {month}",
+        text=f"{local.day} {short}",
     )
 
 
