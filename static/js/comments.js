@@ -141,8 +141,8 @@
         }
       });
     }
-    counterAdd(composer);
   }
+  document.querySelectorAll("form.comment-form").forEach(counterAdd);
 
   // Inline replies ----------------------------------------------------------------------------
 
