@@ -5,7 +5,8 @@ has one is rendered for that reader, never served from or stored in a shared cop
 (articles/page_cache.py). A message's extra_tags say where it belongs:
 
 - FORM_FEEDBACK: at the comment form (a comment held for moderation, which is not in the
-  discussion), written there by the comment_form template tag;
+  discussion), written there by the comment_form template tag and left out of the page's list
+  of messages (templates/base.html);
 - "posted:<id>" and "reported:<id>": at that comment. The discussion is a cached fragment the
   same for everyone, so the page lists these messages with a `data-feedback` attribute and
   static/js/comments.js moves each into its comment ("Reported — thank you" in place of the
