@@ -320,9 +320,12 @@
 
   // Focus reads a confirmation out and keeps the reader at it. It waits for the page's load:
   // the browser's scroll to the #comment-N of the address moves the focus away first.
-  function focusOnLoad(element) {
+  function focusOnLoad(element, scroll) {
     function focus() {
       window.setTimeout(function () {
+        if (scroll) {
+          element.scrollIntoView({ block: "center" });
+        }
         element.focus({ preventScroll: true });
       }, 0);
     }
@@ -372,8 +375,9 @@
 
   var held = document.querySelector(".comment-form-feedback");
   if (held) {
-    held.scrollIntoView({ block: "center" });
-    focusOnLoad(held);
+    // The address points at the held comment, in the reader's own block under the form: the
+    // confirmation above it is brought into view with it.
+    focusOnLoad(held, true);
   }
 
   // Errors: the first field in error has the focus (autofocus), and on the report page too.
