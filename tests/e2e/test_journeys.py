@@ -364,3 +364,23 @@ def test_an_error_puts_the_focus_on_the_first_field_in_error(page, live_server, 
     composer.get_by_role("textbox", name="Email").evaluate("field => field.type = 'text'")
     composer.get_by_role("button", name="Post comment").click()
     expect(page.get_by_role("textbox", name="Name")).to_be_focused()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_long_comment_folds_and_read_more_opens_it(browser, live_server, seeded, javascript):
+    long = next(c for c in Comment.objects.filter(status="published") if len(c.body) > 1200)
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(live_server.url + long.article.get_absolute_url())
+    comment = page.locator(f"#comment-{long.pk}")
+    body = comment.locator(".comment-body")
+    folded = body.evaluate("b => [b.clientHeight, b.scrollHeight]")
+    assert folded[0] < folded[1], f"not folded: {folded}"
+    more = comment.get_by_text("Read more")
+    expect(more).to_be_visible()
+    more.click()
+    opened = body.evaluate("b => [b.clientHeight, b.scrollHeight]")
+    assert opened[0] == opened[1], f"still folded: {opened}"
+    expect(comment.get_by_text("Show less")).to_be_visible()
+    context.close()
