@@ -28,10 +28,12 @@ PARENT_GONE = (
 class CommentForm(forms.Form):
     name = forms.CharField(
         max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": "Enter your name.", "max_length": "Use at most 80 characters."},
     )
     email = forms.EmailField(
         help_text="Never shown publicly.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Enter your email address.",
             "invalid": "Enter a valid email address, such as name@example.com.",
@@ -89,8 +91,9 @@ class CommentForm(forms.Form):
         return parent_id
 
     def text_fields(self) -> list[forms.BoundField]:
-        """The fields a person types into, in the order the form shows them."""
-        return [self["name"], self["email"], self["body"]]
+        """The fields a person types into, in the order the form shows them: the comment first,
+        then who writes it."""
+        return [self["body"], self["name"], self["email"]]
 
     def is_trap_filled(self) -> bool:
         return bool(self.data.get("website", "").strip())

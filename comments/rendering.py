@@ -26,36 +26,60 @@ PK_PLACEHOLDER = "2147483647"
 PROFILE_PLACEHOLDER = "handle-placeholder"
 
 REMOVED_HTML = (
-    '<article class="comment comment--removed" id="comment-{key}" data-comment-id="{key}">'
-    '<p class="comment-body">{text}</p></article>'
+    '<article class="comment comment--removed" id="comment-{key}" data-comment-id="{key}" '
+    'aria-label="Removed comment"><p class="comment-body">{text}</p></article>'
 )
+# Screen readers name each comment by its author, so a list of articles reads as a list of
+# voices rather than of "article" landmarks.
 COMMENT_HTML = (
-    '<article class="comment{modifier}" id="comment-{key}" data-comment-id="{key}">'
-    '<header class="comment-header"><span class="comment-author">{author}</span>{badge}'
+    '<article class="comment{modifier}" id="comment-{key}" data-comment-id="{key}" '
+    'aria-label="Comment by {author}">'
+    '<header class="comment-header"><span class="comment-author">{shown_author}</span>{badges}'
     "{created}{in_reply_to}{status}</header>"
-    '<div class="comment-body">{body}</div>{actions}</article>'
+    '<div class="comment-body{fold}">{body}</div>{more}{actions}</article>'
 )
-# One date format on every page: "1 Dec 2026, 20:17" in the site's time zone, and a
-# `datetime` attribute HTML accepts (whole seconds: it allows at most three decimals).
-CREATED_HTML = '<time datetime="{iso}">{text}</time>'
+# One date format on every page: "1 Dec 2026, 20:17" in the site's time zone, the full date
+# with the zone's name on hover, and a `datetime` attribute HTML accepts (whole seconds: it
+# allows at most three decimals). The text is absolute on purpose: a page stays in the cache
+# for up to ARTICLE_PAGE_CACHE_SECONDS, and "2 minutes ago" would be wrong long before it
+# expired. static/js/comments.js turns the dates of comments into "2 hours ago" in the reader's
+# browser, from `datetime`, and keeps them current.
+CREATED_HTML = '<time datetime="{iso}" title="{title}">{text}</time>'
 IN_REPLY_TO_HTML = (
     '<span class="comment-in-reply-to{modifier}">in reply to '
     '<a href="#comment-{parent}">{author}</a></span>'
 )
 # An account's name links to its public profile (the handle is a slug: nothing to escape).
 PROFILE_LINK_HTML = '<a class="comment-author-link" href="{url}">{author}</a>'
-BADGE_HTML = '<span class="comment-badge">{badge}</span>'
+# Badges follow the author's name: a staff member's title, and others told apart by a modifier
+# class (comment-badge--pick in the stylesheet).
+BADGE_HTML = '<span class="comment-badge{modifier}">{text}</span>'
 PENDING_HTML = '<strong class="comment-status">awaiting moderation</strong>'
+# A comment longer than about twelve lines folds: the stylesheet cuts the body short while the
+# <details> after it is closed, so "Read more" works without JavaScript.
+FOLD_CHARACTERS = 900
+FOLD_LINES = 12
+MORE_HTML = (
+    '<details class="comment-more"><summary>'
+    '<span class="comment-more-show">Read more</span>'
+    '<span class="comment-more-hide">Show less</span>'
+    '<span class="visually-hidden"> of {possessive} comment</span></summary></details>'
+)
+# Each action names whose comment it acts on for screen readers ("Reply to Ararat"); the
+# visible words stay short. "Share" is the comment's stable link, whatever the page and order
+# (static/js/comments.js copies it instead of following it).
 ACTIONS_HTML = (
     '<p class="comment-actions">'
-    '<a class="comment-permalink" href="#comment-{key}">'
-    'Link<span class="visually-hidden"> to this comment</span></a>'
     "{reply}"
-    '<a class="report-link" href="{report}">Report</a></p>'
+    '<a class="share-link" href="{share}" data-author="{author}">'
+    'Share<span class="visually-hidden"> {possessive} comment</span></a>'
+    '<a class="report-link" href="{report}" data-author="{author}">'
+    'Report<span class="visually-hidden"> {possessive} comment</span></a></p>'
 )
-# data-author names the comment in the inline reply form's label (static/js/comments.js).
+# data-author names the comment in the inline reply form (static/js/comments.js).
 REPLY_HTML = (
-    '<a class="reply-link" data-comment-id="{key}" href="{url}" data-author="{author}">Reply</a>'
+    '<a class="reply-link" data-comment-id="{key}" href="{url}" data-author="{author}">'
+    'Reply<span class="visually-hidden"> to {author}</span></a>'
 )
 # A thread collapses without JavaScript; the summary's verb follows the state through CSS,
 # and screen readers hear the count with the element's own expanded or collapsed state.
@@ -93,8 +117,13 @@ def _created_markup(created: datetime | None) -> str:
     if created is None:
         return ""
     local = localtime(created)
+    # One strftime for both texts: a page may show thousands of dates.
+    full, short = local.strftime("%A|%B %Y, %H:%M %Z|%b %Y, %H:%M").rsplit("|", 1)
+    weekday, month = full.split("|")
     return CREATED_HTML.format(
-        iso=local.isoformat(timespec="seconds"), text=f"{local.day} {local:%b %Y, %H:%M}"
+        iso=local.isoformat(timespec="seconds"),
+        title=f"{weekday} {local.day} {month}",
+        text=f"{local.day} {short}",
     )
 
 
@@ -103,8 +132,7 @@ def discussion_html(items: list[CommentItem], *, article) -> SafeString:
     if not items:
         return mark_safe("")
     links = comment_links(article)
-    reply_url, report_url = links["reply_url"], links["report_url"]
-    profile_url = reverse("comments:profile", kwargs={"handle": PROFILE_PLACEHOLDER})
+    links["profile_url"] = reverse("comments:profile", kwargs={"handle": PROFILE_PLACEHOLDER})
     thread_url = reverse(
         "articles:thread", kwargs={"slug": article.slug, "pk": int(PK_PLACEHOLDER)}
     )
@@ -114,7 +142,7 @@ def discussion_html(items: list[CommentItem], *, article) -> SafeString:
         if item.level == 0:
             root = item
         parts.append('<li class="comment-item">')
-        parts.append(_comment_html(item, reply_url, report_url, profile_url))
+        parts.append(_comment_html(item, links))
         if item.opens:
             count = item.reply_count + item.hidden_replies
             parts.append(
@@ -142,28 +170,28 @@ def discussion_html(items: list[CommentItem], *, article) -> SafeString:
 
 
 def comment_links(article) -> dict[str, str | None]:
-    """The reply and report links of the article's comments, with PK_PLACEHOLDER for the id;
-    the reply link is None when the discussion is closed."""
+    """The reply, report and stable (share) links of the article's comments, with
+    PK_PLACEHOLDER for the id; the reply link is None when the discussion is closed."""
     kwargs = {"slug": article.slug, "pk": int(PK_PLACEHOLDER)}
     return {
         "reply_url": (
             reverse("comments:reply", kwargs=kwargs) if article.discussion_open() else None
         ),
         "report_url": reverse("comments:report", kwargs=kwargs),
+        "share_url": reverse("articles:comment_permalink", kwargs=kwargs),
     }
 
 
-def _comment_html(
-    item: CommentItem, reply_url: str | None, report_url: str, profile_url: str
-) -> str:
+def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
     key = str(item.pk)
     if item.removed:
         return REMOVED_HTML.format(key=key, text=removed_text(item.removal_reason))
     author = html.escape(item.author)
+    possessive = f"{author}’s"
     shown_author = author
     if item.profile:
         shown_author = PROFILE_LINK_HTML.format(
-            url=profile_url.replace(PROFILE_PLACEHOLDER, item.profile), author=author
+            url=links["profile_url"].replace(PROFILE_PLACEHOLDER, item.profile), author=author
         )
     in_reply_to = ""
     if item.level > NARROW_DEPTH:
@@ -175,21 +203,40 @@ def _comment_html(
     actions = ""
     if not item.pending:
         reply = ""
+        reply_url = links["reply_url"]
         # The links come from reverse() on slug and int converters: nothing to escape.
         if reply_url is not None:
             reply = REPLY_HTML.format(key=key, author=author, url=_with_pk(reply_url, key))
-        actions = ACTIONS_HTML.format(key=key, reply=reply, report=_with_pk(report_url, key))
+        actions = ACTIONS_HTML.format(
+            reply=reply,
+            share=_with_pk(links["share_url"], key),
+            report=_with_pk(links["report_url"], key),
+            author=author,
+            possessive=possessive,
+        )
+    body = item.body
+    folds = len(body) > FOLD_CHARACTERS or body.count("\n") >= FOLD_LINES
     return COMMENT_HTML.format(
         modifier=" comment--pending" if item.pending else "",
         key=key,
-        author=shown_author,
-        badge=BADGE_HTML.format(badge=html.escape(item.badge)) if item.badge else "",
+        author=author,
+        shown_author=shown_author,
+        badges=_badges_markup(item),
         created=_created_markup(item.created),
         in_reply_to=in_reply_to,
         status=PENDING_HTML if item.pending else "",
-        body=body_markup(item.body),
+        fold=" comment-body--long" if folds else "",
+        body=body_markup(body),
+        more=MORE_HTML.format(possessive=possessive) if folds else "",
         actions=actions,
     )
+
+
+def _badges_markup(item: CommentItem) -> str:
+    """The badges after the author's name: a staff member's title (such as "Reporter")."""
+    if not item.badge:
+        return ""
+    return BADGE_HTML.format(modifier="", text=html.escape(item.badge))
 
 
 def _with_pk(url: str, key: str) -> str:

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import services
+from comments.feedback import FORM_FEEDBACK, posted_tag, reported_tag
 from comments.forms import (
     AUTHOR_COOKIE,
     EMAIL_COOKIE,
@@ -210,9 +211,12 @@ def _posted(request, result: services.PostResult):
             request,
             "Thank you. Your comment is awaiting moderation: other readers will see it once a "
             "moderator has approved it.",
+            extra_tags=FORM_FEEDBACK,
         )
     else:
-        messages.success(request, "Thank you, your comment is published.")
+        messages.success(
+            request, "Thank you, your comment is published.", extra_tags=posted_tag(comment.pk)
+        )
     return redirect(comment.get_absolute_url())
 
 
@@ -375,10 +379,16 @@ def comment_report(request, slug, pk):
             ip_address=_client_ip(request),
         )
         if result.already_reported:
-            messages.info(request, "You have already reported this comment. Thank you.")
+            messages.info(
+                request,
+                "You have already reported this comment. Thank you.",
+                extra_tags=reported_tag(comment.pk),
+            )
         else:
             messages.success(
-                request, "Thank you for your report. A moderator will look at this comment."
+                request,
+                "Thank you for your report. A moderator will look at this comment.",
+                extra_tags=reported_tag(comment.pk),
             )
         return redirect(comment.get_absolute_url())
     status = 400 if form.is_bound else 200

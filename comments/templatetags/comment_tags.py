@@ -1,6 +1,7 @@
 from django import template
 from django.template.defaultfilters import pluralize
 
+from comments.feedback import FORM_FEEDBACK
 from comments.forms import CommentForm
 from comments.guests import CLOSED, guest_policy, sign_in_url
 from comments.rendering import created_html, discussion_html
@@ -13,13 +14,21 @@ register = template.Library()
 def comment_form(context, article, form=None, parent=None):
     """The form for a new comment, or a reply to `parent`, on `article`.
 
-    A fresh form starts with the name and email the reader asked this browser to remember.
-    Under COMMENTS_GUESTS=closed a guest is invited to sign in instead (`sign_in_url`).
+    A fresh form starts with the name and email the reader asked this browser to remember; a
+    fresh form for a new thread is the article's composer. A form with errors puts the focus
+    on its first field in error, and the messages tagged FORM_FEEDBACK (a held comment's
+    confirmation) show in the form. Under COMMENTS_GUESTS=closed a guest is invited to sign in
+    instead (`sign_in_url`).
     """
     request = context.get("request")
+    composer = form is None and parent is None
     if form is None:
         form = CommentForm(initial=CommentForm.initial_for(request, parent=parent))
     signed_in = request is not None and request.user.is_authenticated
+    first_error = None
+    if form.errors:
+        fields = [field for field in form.text_fields() if field.errors] or [form["body"]]
+        first_error = fields[0].name
     return {
         "sign_in_url": (
             sign_in_url(article, parent=parent)
@@ -30,6 +39,13 @@ def comment_form(context, article, form=None, parent=None):
         "form": form,
         "parent": parent,
         "open": article.discussion_open(),
+        "composer": composer,
+        "first_error": first_error,
+        "feedback": [
+            message
+            for message in context.get("messages", ())
+            if message.extra_tags == FORM_FEEDBACK
+        ],
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }

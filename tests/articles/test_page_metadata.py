@@ -19,7 +19,10 @@ PUBLISHED = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
 # The site's one date format (comments/rendering.py), with whole seconds in `datetime`.
 COMMENTED = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
 SITE_DESCRIPTION = "The paper’s articles and its readers’ discussion."
-PUBLISHED_TIME = '<time datetime="2026-03-04T05:06:07+00:00">4 Mar 2026, 05:06</time>'
+PUBLISHED_TIME = (
+    '<time datetime="2026-03-04T05:06:07+00:00" title="Wednesday 4 March 2026, 05:06 UTC">'
+    "4 Mar 2026, 05:06</time>"
+)
 
 
 class TestPublicationDate:
@@ -42,7 +45,10 @@ class TestPublicationDate:
         settings.TIME_ZONE = "Asia/Yerevan"
         article = make_article(published_at=PUBLISHED)
         html = client.get(article.get_absolute_url()).content.decode()
-        assert '<time datetime="2026-03-04T09:06:07+04:00">4 Mar 2026, 09:06</time>' in html
+        assert (
+            '<time datetime="2026-03-04T09:06:07+04:00" '
+            'title="Wednesday 4 March 2026, 09:06 +04">4 Mar 2026, 09:06</time>'
+        ) in html
 
 
 class HeadTags(HTMLParser):

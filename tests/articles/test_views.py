@@ -237,18 +237,19 @@ class TestArticlePage:
         comment = make_comment(article, body="Hello")
         html = detail(client, article).content.decode()
         assert f'id="comment-{comment.pk}" data-comment-id="{comment.pk}"' in html
-        assert f'<a class="comment-permalink" href="#comment-{comment.pk}"' in html
         reply = reverse("comments:reply", args=[article.slug, comment.pk])
         report = reverse("comments:report", args=[article.slug, comment.pk])
+        author = comment.author_name
         assert (
             f'<a class="reply-link" data-comment-id="{comment.pk}" href="{reply}" '
-            f'data-author="{comment.author_name}">'
+            f'data-author="{author}">'
         ) in html
-        assert f'<a class="report-link" href="{report}">' in html
+        assert f'<a class="share-link" href="{comment.get_absolute_url()}"' in html
+        assert f'<a class="report-link" href="{report}" data-author="{author}">' in html
         assert '<div class="comment-body"><p>Hello</p></div>' in html
         assert 'src="/static/js/comments.js" defer' in html
         section = html[html.index('<section id="comments"') :]
-        assert section.index('class="comment-form"') < section.index('class="comment-thread"')
+        assert section.index('class="comment-form') < section.index('class="comment-thread"')
 
     def test_no_reply_links_when_the_discussion_is_closed(self, client):
         article = make_article(comments_open=False)
@@ -385,7 +386,7 @@ class TestArticlePage:
         article = make_article()
         roots = [make_comment(article) for _ in range(5)]
         html = detail(client, article, sort="newest", page=2).content.decode()
-        shown = [int(pk) for pk in re.findall(r'data-comment-id="(\d+)">', html)]
+        shown = [int(pk) for pk in re.findall(r'id="comment-\d+" data-comment-id="(\d+)"', html)]
         assert shown == [roots[2].pk, roots[1].pk]
         assert 'href="?sort=newest&amp;page=3#comments"' in html
         assert 'href="?sort=newest&amp;page=1#comments"' in html

@@ -247,7 +247,7 @@ class TestPostingAsAnAccount:
         article = make_article()
         client.force_login(make_reader(display_name="Form Reader"))
         html = client.get(article.get_absolute_url()).content.decode()
-        form = html[html.index('class="comment-form"') :]
+        form = html[html.index('class="comment-form') :]
         assert "Commenting as <strong>Form Reader</strong>" in form
         assert 'name="name"' not in form
         assert 'name="email"' not in form

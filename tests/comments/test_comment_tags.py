@@ -28,3 +28,28 @@ from comments.templatetags.comment_tags import approximate_wait
 )
 def test_approximate_wait(seconds, said):
     assert approximate_wait(seconds) == said
+
+
+@pytest.mark.django_db
+def test_the_composer_is_the_articles_fresh_form_for_a_new_thread(client):
+    from django.urls import reverse
+
+    from tests.factories import make_article, make_comment
+
+    article = make_article()
+    comment = make_comment(article)
+    heading = '<h3 class="comment-form-heading" id="comment-form-heading">Join the discussion</h3>'
+
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert '<form class="comment-form comment-composer"' in page
+    assert 'id="comment-form" aria-labelledby="comment-form-heading"' in page
+    assert heading in page
+    # The comment first, then who writes it; what folds is marked for the script.
+    form = page[page.index('<form class="comment-form') :]
+    assert form.index('name="body"') < form.index('name="name"') < form.index('name="email"')
+    assert '<div class="field field-name comment-form-identity">' in form
+    assert '<input type="text" name="name" autocomplete="name"' in form
+    assert '<input type="email" name="email" autocomplete="email"' in form
+
+    reply = client.get(reverse("comments:reply", args=[article.slug, comment.pk])).content.decode()
+    assert "comment-composer" not in reply and heading not in reply

@@ -92,6 +92,11 @@ def _widget(form, name):
     return str(form[name])
 
 
+def _without_autofocus(html):
+    """The partial adds `autofocus` to the first field in error, which Django's widget lacks."""
+    return html.replace(" autofocus>", ">")
+
+
 def test_the_written_out_fields_match_djangos_widgets_on_a_fresh_form():
     form = CommentForm(initial={"parent": 7, "name": 'Ann "<b>"', "email": "a@example.org"})
     html = _rendered_form(form)
@@ -106,13 +111,13 @@ def test_the_written_out_fields_match_djangos_widgets_with_errors():
         data={"name": "", "email": "not-an-address", "body": "<i>x</i>" * 800, "remember": "on"}
     )
     assert not form.is_valid()
-    html = _rendered_form(form)
+    html = _without_autofocus(_rendered_form(form))
 
     for name in ("name", "email", "body", "remember"):
         assert _widget(form, name) in html, name
     assert 'aria-describedby="id_email_helptext id_email_error"' in html
     assert '<ul class="errorlist" id="id_body_error"><li>Keep your comment' in html
-    assert html.count("field field-error") == 3
+    assert html.count(" field-error") == 3
 
 
 def test_a_refused_parent_is_cleared_and_named_in_the_errors():

@@ -509,7 +509,11 @@ def test_the_reply_page_shows_the_comment_and_a_reply_form(client):
     assert f'name="parent" value="{parent.pk}"' in html
     assert '<label for="id_body">Comment:</label>' in html
     assert "Post reply" in html
-    assert "style=" not in html and "<script" not in html and " onclick" not in html
+    # It works without JavaScript: the only script is the site's file, deferred.
+    assert "style=" not in html and " onclick" not in html
+    assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/js/comments.js" defer>'
+    ]
 
 
 @pytest.mark.parametrize("status", [Comment.Status.PENDING, Comment.Status.REMOVED])

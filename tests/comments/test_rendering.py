@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from comments.rendering import created_html
+from comments.rendering import FOLD_CHARACTERS, FOLD_LINES, created_html
 from tests.factories import make_article, make_comment
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,8 @@ TIME_RE = re.compile(r"<time [^>]*>[^<]*</time>")
 def test_dates_have_one_format_and_a_datetime_html_accepts(settings):
     settings.TIME_ZONE = "Europe/Berlin"
     assert created_html(CREATED) == (
-        '<time datetime="2026-03-04T06:06:07+01:00">4 Mar 2026, 06:06</time>'
+        '<time datetime="2026-03-04T06:06:07+01:00" title="Wednesday 4 March 2026, 06:06 CET">'
+        "4 Mar 2026, 06:06</time>"
     )
     assert created_html(None) == ""
 
@@ -32,7 +33,8 @@ def test_reply_links_name_the_author_for_the_inline_form(client):
     reply = reverse("comments:reply", args=[article.slug, comment.pk])
     assert (
         f'<a class="reply-link" data-comment-id="{comment.pk}" href="{reply}" '
-        'data-author="Ann &quot;the &lt;b&gt;&quot; O&#x27;Neil">Reply</a>'
+        'data-author="Ann &quot;the &lt;b&gt;&quot; O&#x27;Neil">Reply<span '
+        'class="visually-hidden"> to Ann &quot;the &lt;b&gt;&quot; O&#x27;Neil</span></a>'
     ) in html
 
 
@@ -91,3 +93,91 @@ def test_the_removed_placeholder_says_why_unless_switched_off(
 
     placeholder = re.search(rf'id="comment-{removed.pk}".*?</article>', html, re.S).group()
     assert f'<p class="comment-body">{expected}</p>' in placeholder
+def _comment(html, pk):
+    start = html.index(f'<article class="comment" id="comment-{pk}"')
+    return html[start : html.index("</article>", start) + len("</article>")]
+
+
+def test_each_comment_is_named_by_its_author_and_so_is_each_action(client):
+    article = make_article()
+    comment = make_comment(article, author_name="Ararat <3")
+    removed = make_comment(article, status="removed")
+    make_comment(article, parent=removed)
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    shown = _comment(html, comment.pk)
+    assert 'aria-label="Comment by Ararat &lt;3"' in shown
+    assert ">Reply<span class=\"visually-hidden\"> to Ararat &lt;3</span></a>" in shown
+    assert ">Share<span class=\"visually-hidden\"> Ararat &lt;3’s comment</span></a>" in shown
+    assert ">Report<span class=\"visually-hidden\"> Ararat &lt;3’s comment</span></a>" in shown
+    assert f'id="comment-{removed.pk}" data-comment-id="{removed.pk}" ' in html
+    assert 'aria-label="Removed comment"><p class="comment-body">[removed]</p>' in html
+
+
+def test_share_is_the_stable_link_of_the_comment_not_a_fragment_of_this_page(client):
+    article = make_article()
+    comment = make_comment(article)
+    shown = _comment(client.get(article.get_absolute_url()).content.decode(), comment.pk)
+    stable = reverse("articles:comment_permalink", args=[article.slug, comment.pk])
+    assert stable == f"/articles/{article.slug}/comments/{comment.pk}/"
+    assert f'<a class="share-link" href="{stable}"' in shown
+    assert 'href="#comment-' not in shown
+
+
+@pytest.mark.parametrize(
+    ("body", "folds"),
+    [
+        ("short", False),
+        ("x" * FOLD_CHARACTERS, False),
+        ("x" * (FOLD_CHARACTERS + 1), True),
+        ("line\n" * (FOLD_LINES - 1) + "last", False),
+        ("line\n" * FOLD_LINES + "last", True),
+    ],
+)
+def test_a_long_comment_folds_behind_read_more_without_javascript(client, body, folds):
+    article = make_article()
+    comment = make_comment(article, author_name="Ani", body=body)
+    shown = _comment(client.get(article.get_absolute_url()).content.decode(), comment.pk)
+    assert ('<div class="comment-body comment-body--long">' in shown) is folds
+    # A <details> after the body: the stylesheet cuts the body while it is closed.
+    more = (
+        '</div><details class="comment-more"><summary>'
+        '<span class="comment-more-show">Read more</span>'
+        '<span class="comment-more-hide">Show less</span>'
+        '<span class="visually-hidden"> of Ani’s comment</span></summary></details>'
+        '<p class="comment-actions">'
+    )
+    assert (more in shown) is folds
+
+
+def test_a_staff_badge_follows_the_author_and_is_escaped():
+    from comments.layout import CommentItem
+    from comments.rendering import _badges_markup
+
+    item = CommentItem(1, None, 0, "Ani", "x", CREATED, badge="<Editor>")
+    assert _badges_markup(item) == '<span class="comment-badge">&lt;Editor&gt;</span>'
+    item.badge = ""
+    assert _badges_markup(item) == ""
+
+
+def test_the_thread_lines_and_field_borders_reach_3_to_1_in_light_and_dark():
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "site.css").read_text()
+    lines = re.findall(r"--thread-line: (#[0-9a-f]{6});", css)
+    backgrounds = re.findall(r"--background: (#[0-9a-f]{6});", css)
+    surfaces = re.findall(r"--surface: (#[0-9a-f]{6});", css)
+    assert len(lines) == len(backgrounds) == len(surfaces) == 2  # light, then dark
+    for line, background, surface in zip(lines, backgrounds, surfaces, strict=True):
+        assert contrast(line, background) >= 3, (line, background)
+        assert contrast(line, surface) >= 3, (line, surface)
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2's contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour):
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)

@@ -46,14 +46,14 @@ def test_take_the_readme_screenshots(browser, live_server):
     User.objects.create_superuser("editor", "editor@example.com", "screenshots only")
     OUT.mkdir(parents=True, exist_ok=True)
 
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, reduced_motion="reduce")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
     page = context.new_page()
     page.goto(live_server.url)
     page.screenshot(path=str(OUT / "home.png"))
 
     page.goto(live_server.url + article.get_absolute_url())
     page.screenshot(path=str(OUT / "article.png"))
-    page.set_viewport_size({"width": 1200, "height": 1300})
+    page.set_viewport_size({"width": 1280, "height": 1300})
     discussion(page)
     page.screenshot(path=str(OUT / "discussion.png"))
 
@@ -64,7 +64,24 @@ def test_take_the_readme_screenshots(browser, live_server):
     small.goto(live_server.url + article.get_absolute_url())
     discussion(small)
     small.screenshot(path=str(OUT / "discussion-phone.png"))
+    # An inline reply open under a comment's actions.
+    first = Comment.objects.filter(article=article, level=0, status="published").first()
+    small.locator(f"#comment-{first.pk} .reply-link").click()
+    small.locator(".comment-form-inline").evaluate(
+        "form => form.closest('.comment').scrollIntoView()"
+    )
+    small.wait_for_timeout(300)
+    small.screenshot(path=str(OUT / "reply-phone.png"))
     phone.close()
+
+    dark = browser.new_context(
+        viewport={"width": 1280, "height": 1300}, color_scheme="dark", reduced_motion="reduce"
+    )
+    night = dark.new_page()
+    night.goto(live_server.url + article.get_absolute_url())
+    discussion(night)
+    night.screenshot(path=str(OUT / "discussion-dark.png"))
+    dark.close()
 
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{live_server.url}/admin/login/")
@@ -75,5 +92,7 @@ def test_take_the_readme_screenshots(browser, live_server):
     page.screenshot(path=str(OUT / "moderation-queue.png"))
     context.close()
 
-    for name in ("home", "article", "discussion", "discussion-phone", "moderation-queue"):
+    names = ("home", "article", "discussion", "discussion-phone", "reply-phone", "discussion-dark",
+             "moderation-queue")
+    for name in names:
         assert (OUT / f"{name}.png").stat().st_size > 10_000

@@ -54,8 +54,8 @@ def test_a_reader_browses_to_a_discussion_folds_a_thread_and_follows_a_permalink
     summary.click()
     expect(nested).to_be_visible()
 
-    nested.locator(".comment-permalink").click()
-    expect(page).to_have_url(re.compile(rf"#comment-{reply.pk}$"))
+    share = nested.get_by_role("link", name=f"Share {reply.author_name}’s comment")
+    expect(share).to_have_attribute("href", reply.get_absolute_url())
     page.goto(f"{live_server.url}{reply.get_absolute_url()}")
     expect(page).to_have_url(re.compile(rf"{article.get_absolute_url()}(\?page=\d+)?#comment-{reply.pk}$"))
     expect(page.locator(f"#comment-{reply.pk}")).to_be_in_viewport()
@@ -68,9 +68,9 @@ def test_a_guest_comments_then_replies_and_an_empty_body_keeps_what_was_typed(
     page.goto(live_server.url + article.get_absolute_url())
 
     form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Comment").fill("   ")
     form.get_by_role("textbox", name="Name").fill("Anahit")
     form.get_by_role("textbox", name="Email").fill("anahit@example.com")
-    form.get_by_role("textbox", name="Comment").fill("   ")
     form.get_by_role("button", name="Post comment").click()
     error_form = page.locator("form.comment-form")
     expect(error_form.locator(".errorlist")).to_contain_text("Write something")
@@ -108,7 +108,7 @@ def test_a_reader_reports_a_comment(page, live_server, seeded):
     page.get_by_label("Abuse or personal attack").check()
     page.get_by_role("button", name="Send report").click()
     expect(page).to_have_url(re.compile(rf"#comment-{root.pk}$"))
-    expect(page.locator("body")).to_contain_text("Thank you")
+    expect(page.locator("body")).to_contain_text("thank you")
     report = Report.objects.get(comment=root)
     assert report.reason == Report.Reason.ABUSE
 
@@ -206,7 +206,7 @@ def test_a_newcomer_signs_up_verifies_and_comments_under_their_name(
     assert comment.commenter.user.email == "journey@example.com"
     posted = page.locator(f"#comment-{comment.pk}")
     expect(posted).to_be_visible()
-    author = posted.get_by_role("link", name="Jo Journey")
+    author = posted.get_by_role("link", name="Jo Journey", exact=True)
     expect(author).to_have_attribute("href", "/readers/jo-journey/")
     author.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Jo Journey")
@@ -467,3 +467,167 @@ def test_a_newcomer_signs_up_over_smtp_with_the_task_worker_running(
         author.click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Sam Smtp")
         expect(page.get_by_role("link", name=title)).to_be_visible()
+def test_share_copies_the_stable_link_and_is_a_plain_link_without_javascript(
+    browser, live_server, seeded
+):
+    root, reply = thread_with_replies()
+    stable = f"{live_server.url}{reply.get_absolute_url()}"
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.goto(live_server.url + root.article.get_absolute_url())
+    share = page.locator(f"#comment-{reply.pk} .share-link")
+    share.click()
+    expect(share).to_have_text("Link copied")
+    expect(page.get_by_role("status").filter(has_text="Link copied")).to_have_count(1)
+    assert page.evaluate("navigator.clipboard.readText()") == stable
+    assert page.url.endswith(root.article.get_absolute_url()), "the click stayed on the page"
+    context.close()
+
+    without = browser.new_context(java_script_enabled=False)
+    page = without.new_page()
+    page.goto(live_server.url + root.article.get_absolute_url() + "?sort=newest")
+    page.locator(f"#comment-{reply.pk} .share-link").click()
+    expect(page).to_have_url(re.compile(rf"{root.article.get_absolute_url()}(\?page=\d+)?#comment-{reply.pk}$"))
+    without.close()
+
+
+def test_the_composer_waits_until_focused_and_counts_near_the_limit(
+    browser, page, live_server, seeded
+):
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+    composer = page.get_by_role("form", name="Join the discussion")
+    name = composer.get_by_role("textbox", name="Name")
+    body = composer.get_by_role("textbox", name="Comment")
+    expect(name).to_be_hidden()
+    expect(composer.get_by_role("button", name="Post comment")).to_be_hidden()
+    small = body.bounding_box()["height"]
+    body.focus()
+    expect(name).to_be_visible()
+    expect(name).to_have_attribute("autocomplete", "name")
+    expect(composer.get_by_role("textbox", name="Email")).to_have_attribute("autocomplete", "email")
+    assert body.bounding_box()["height"] > small
+
+    counter = composer.locator(".char-count")
+    body.fill("x" * 4000)
+    expect(counter).to_be_hidden()
+    body.fill("x" * 4600)
+    expect(counter).to_have_text("400 characters left")
+    # Screen readers hear the count at a few steps, not at every key.
+    spoken = composer.locator("[aria-live]")
+    expect(spoken).to_have_text("400 characters left")
+    body.press("End")
+    body.type("xx")
+    expect(counter).to_have_text("398 characters left")
+    expect(spoken).to_have_text("400 characters left")
+
+    # Without JavaScript the whole form shows and posts.
+    plain = browser.new_context(java_script_enabled=False).new_page()
+    plain.goto(live_server.url + article.get_absolute_url())
+    form = plain.get_by_role("form", name="Join the discussion")
+    expect(form.get_by_role("textbox", name="Name")).to_be_visible()
+    form.get_by_role("textbox", name="Comment").fill("Posted without a script.")
+    form.get_by_role("textbox", name="Name").fill("Nare")
+    form.get_by_role("textbox", name="Email").fill("nare@example.com")
+    form.get_by_role("button", name="Post comment").click()
+    posted = Comment.objects.get(body="Posted without a script.")
+    expect(plain.locator(f"#comment-{posted.pk}")).to_be_visible()
+    plain.context.close()
+
+
+def test_an_inline_reply_says_whom_it_answers_and_escape_gives_the_focus_back(
+    page, live_server, seeded
+):
+    root, _ = thread_with_replies()
+    page.goto(live_server.url + root.article.get_absolute_url())
+    comment = page.locator(f"#comment-{root.pk}")
+    expect(comment).to_have_attribute("aria-label", f"Comment by {root.author_name}")
+    reply = comment.get_by_role("link", name=f"Reply to {root.author_name}")
+    reply.click()
+    form = comment.locator("form.comment-form-inline")
+    expect(form).to_be_visible()
+    expect(form.locator(".reply-header")).to_have_text(f"Replying to {root.author_name}×")
+    # Under the comment's actions, with the focus in the first field to fill.
+    assert comment.locator(".comment-actions + form.comment-form-inline").count() == 1
+    expect(form.get_by_role("textbox", name="Comment")).to_be_focused()
+    expect(form.get_by_role("button", name="Cancel", exact=True)).to_have_class(
+        re.compile("button-secondary")
+    )
+    expect(reply).to_have_attribute("aria-expanded", "true")
+
+    page.keyboard.type("Half a thought")
+    page.keyboard.press("Escape")
+    expect(form).to_have_count(0)
+    expect(reply).to_be_focused()
+    expect(reply).to_have_attribute("aria-expanded", "false")
+
+    reply.click()
+    page.get_by_role("button", name=f"Cancel reply to {root.author_name}").click()
+    expect(comment.locator("form.comment-form-inline")).to_have_count(0)
+    expect(reply).to_be_focused()
+
+
+def test_the_confirmation_shows_where_the_reader_acted(page, live_server, seeded):
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+    composer = page.get_by_role("form", name="Join the discussion")
+    composer.get_by_role("textbox", name="Comment").fill("Published at once.")
+    composer.get_by_role("textbox", name="Name").fill("Anahit")
+    composer.get_by_role("textbox", name="Email").fill("anahit@example.com")
+    composer.get_by_role("button", name="Post comment").click()
+    posted = Comment.objects.get(body="Published at once.")
+    status = page.locator(f"#comment-{posted.pk} [role=status]")
+    expect(status).to_have_text("Thank you, your comment is published.")
+    expect(status).to_be_focused()
+    expect(page.locator("ul.messages")).to_have_count(0)
+
+    page.locator(f"#comment-{posted.pk} .report-link").click()
+    page.get_by_label("Off-topic").check()
+    page.get_by_role("button", name="Send report").click()
+    reported = page.locator(f"#comment-{posted.pk} .comment-feedback")
+    expect(reported).to_have_text("Reported — thank you")
+    expect(reported).to_have_attribute("role", "status")
+    expect(page.locator(f"#comment-{posted.pk} .report-link")).to_have_count(0)
+
+    Article.objects.filter(pk=article.pk).update(premoderated=True)
+    page.goto(live_server.url + article.get_absolute_url())
+    composer.get_by_role("textbox", name="Comment").fill("Held for a moderator.")
+    composer.get_by_role("textbox", name="Name").fill("Anahit")
+    composer.get_by_role("textbox", name="Email").fill("anahit@example.com")
+    composer.get_by_role("button", name="Post comment").click()
+    held = page.locator("form.comment-form .comment-form-feedback")
+    expect(held).to_contain_text("Your comment is awaiting moderation")
+    expect(held).to_have_attribute("role", "status")
+    expect(held).to_be_focused()
+
+
+def test_an_error_puts_the_focus_on_the_first_field_in_error(page, live_server, seeded):
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+    composer = page.get_by_role("form", name="Join the discussion")
+    composer.get_by_role("textbox", name="Comment").fill("A word.")
+    composer.get_by_role("textbox", name="Email").fill("not an address")
+    composer.get_by_role("textbox", name="Email").evaluate("field => field.type = 'text'")
+    composer.get_by_role("button", name="Post comment").click()
+    expect(page.get_by_role("textbox", name="Name")).to_be_focused()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_long_comment_folds_and_read_more_opens_it(browser, live_server, seeded, javascript):
+    long = next(c for c in Comment.objects.filter(status="published") if len(c.body) > 1200)
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(live_server.url + long.article.get_absolute_url())
+    comment = page.locator(f"#comment-{long.pk}")
+    body = comment.locator(".comment-body")
+    folded = body.evaluate("b => [b.clientHeight, b.scrollHeight]")
+    assert folded[0] < folded[1], f"not folded: {folded}"
+    more = comment.get_by_text("Read more")
+    expect(more).to_be_visible()
+    more.click()
+    opened = body.evaluate("b => [b.clientHeight, b.scrollHeight]")
+    assert opened[0] == opened[1], f"still folded: {opened}"
+    expect(comment.get_by_text("Show less")).to_be_visible()
+    context.close()

@@ -72,9 +72,9 @@ def reply_page(page, base, article, comment):
 def form_error(page, base, article, comment):
     page.goto(base + article.get_absolute_url())
     form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Comment").fill("   ")
     form.get_by_role("textbox", name="Name").fill("Anahit")
     form.get_by_role("textbox", name="Email").fill("anahit@example.com")
-    form.get_by_role("textbox", name="Comment").fill("   ")
     with page.expect_navigation() as navigation:
         form.get_by_role("button", name="Post comment").click()
     assert navigation.value.status == 400
@@ -85,9 +85,9 @@ def too_many(page, base, article, comment):
     for attempt in range(2):
         page.goto(base + article.get_absolute_url())
         form = page.locator("#comments form.comment-form").first
+        form.get_by_role("textbox", name="Comment").fill(f"Attempt {attempt} at a word.")
         form.get_by_role("textbox", name="Name").fill("Anahit")
         form.get_by_role("textbox", name="Email").fill("anahit@example.com")
-        form.get_by_role("textbox", name="Comment").fill(f"Attempt {attempt} at a word.")
         with page.expect_navigation() as navigation:
             form.get_by_role("button", name="Post comment").click()
         if navigation.value.status == 429:
@@ -156,15 +156,40 @@ def guests_closed(page, base, article, comment):
 
 
 # The account pages join this list once they exist.
+def inline_reply(page, base, article, comment):
+    """The article with the composer opened and an inline reply form under a comment."""
+    response = page.goto(base + article.get_absolute_url())
+    page.locator("#comments form.comment-composer textarea").focus()
+    page.locator(f"#comment-{comment.pk} .reply-link").click()
+    page.locator(".comment-form-inline").wait_for()
+    return response
+
+
+def sign_up(page, base, article, comment):
+    return page.goto(base + "/accounts/signup/")
+
+
+def sign_in(page, base, article, comment):
+    return page.goto(base + "/accounts/login/")
+
+
+def password_reset(page, base, article, comment):
+    return page.goto(base + "/accounts/password/reset/")
+
+
 PAGES: dict[str, Callable] = {
     "home": home,
     "article": article_page,
+    "inline reply": inline_reply,
     "reply": reply_page,
     "form error": form_error,
     "guest confirm": guest_confirm,
     "guest link problem": guest_link_problem,
     "sign-in invitation": sign_in_invitation,
     "guests closed": guests_closed,
+    "sign-up": sign_up,
+    "sign-in": sign_in,
+    "password reset": password_reset,
     "429": too_many,
     "thread": thread_page,
     "paged discussion": paged_discussion,
