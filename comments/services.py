@@ -15,6 +15,7 @@ from comments.forms import PARENT_GONE
 from comments.locks import lock_article
 from comments.models import BlockedCommenter, Comment, Commenter, Report, reporter_key
 from comments.moderation import Verdict, comment_screen, is_duplicate
+from comments.notifications import replies_notify
 from comments.signals import discussion_changed_send
 from newsroom.locking import lock_waits_bounded
 
@@ -83,6 +84,8 @@ def _comments_decide(
         changing.update(status=status, moderated_at=timezone.now(), moderated_by=moderator)
         Report.objects.filter(comment__in=selection, resolved=False).update(resolved=True)
         _pages_changed(changed)
+        if status == Comment.Status.PUBLISHED:
+            replies_notify(comments=changed)
     return changed
 
 
@@ -208,6 +211,8 @@ def comment_update(
         # Only the edited columns: the in-memory lft/rght may be older than the lock.
         comment.save(update_fields=fields)
         discussion_changed_send(comment.article_id)
+        if "status" in fields and comment.status == Comment.Status.PUBLISHED:
+            replies_notify(comments=[comment])
 
 
 @transaction.atomic
@@ -322,6 +327,7 @@ def comment_post(
     comment.save()
     if comment.status == Comment.Status.PUBLISHED:
         discussion_changed_send(article.pk)
+        replies_notify(comments=[comment])
     return PostResult(comment=comment, reasons=tuple(verdict.reasons))
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import profiles, views
+from comments import profiles, unsubscribe, views
 
 app_name = "comments"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     path("articles/<slug:slug>/comments/<int:pk>/reply/", views.comment_reply, name="reply"),
     path("articles/<slug:slug>/comments/<int:pk>/report/", views.comment_report, name="report"),
     path("accounts/profile/", profiles.commenter_settings, name="settings"),
+    path("comments/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("readers/<slug:handle>/", profiles.CommenterProfileView.as_view(), name="profile"),
 ]

@@ -22,6 +22,7 @@ from comments.locks import lock_timeout_seconds
 from comments.models import Comment, commented_model
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
+from comments.subscriptions import reply_subscription_create
 from newsroom.locking import LockTimeout
 
 
@@ -167,6 +168,8 @@ def comment_post(request, slug):
         return _form_page(request, article, form)
 
     comment = result.comment
+    if commenter is not None and form.cleaned_data.get("notify_replies"):
+        reply_subscription_create(comment=comment, commenter=commenter)
     if result.pending:
         own_pending_add(request.session, comment.pk)
         messages.info(

@@ -341,5 +341,7 @@ COMMENTS_CLOSE_AFTER_DAYS = (
 COMMENTS_HOLD_LINKS = env_int("COMMENTS_HOLD_LINKS", 2)
 COMMENTS_REPORT_THRESHOLD = env_int("COMMENTS_REPORT_THRESHOLD", 3)
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
+# A reader gets at most one reply mail per thread in this many minutes, collecting its replies.
+NOTIFY_BATCH_MINUTES = env_int("NOTIFY_BATCH_MINUTES", 10)
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

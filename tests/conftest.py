@@ -183,3 +183,26 @@ def smtp_server():
     controller.start()
     yield server
     controller.stop()
+
+
+@pytest.fixture
+def queue_database(transactional_db, tmp_path) -> dict[str, str]:
+    """DATABASE_URL of a migrated database that child processes share with this test: the
+    PostgreSQL test database (rows committed, emptied after the test), or on SQLite, whose test
+    database lives in this process's memory, a file of its own."""
+    from django.db import connection
+
+    from tests.processes import SECRET, django_process
+
+    if connection.vendor == "postgresql":
+        db = connection.settings_dict
+        credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        url = f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        return {"DATABASE_URL": url}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"}
+    result = django_process(
+        {**SECRET, **env},
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)",
+    )
+    assert result.returncode == 0, result.stderr
+    return env

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The project's own settings in this process's environment; the child gets only those given.
 OWN_SETTINGS = (
     "DJANGO_", "DATABASE_", "REDIS_", "COUNTERS_", "COMMENT", "ADMIN_LOGIN_", "ARTICLE_PAGE_",
-    "TRUSTED_PROXY_", "GUNICORN_", "PORT",
+    "TRUSTED_PROXY_", "GUNICORN_", "PORT", "NOTIFY_",
 )
 
 
@@ -76,3 +76,35 @@ def _environment(env: dict[str, str]) -> dict[str, str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
     full.update(env, DJANGO_SETTINGS_MODULE="newsroom.settings")
     return full
+
+
+# A secret key for child processes, which run with debug off.
+SECRET = {"DJANGO_SECRET_KEY": "x" * 50}
+
+
+@contextmanager
+def db_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """`manage.py db_worker`, as `make run` and the compose file start it, writing to `log`."""
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+            cwd=ROOT, env=_environment({**SECRET, **env}), stdout=output, stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def task_statuses(env: dict[str, str]) -> list[str]:
+    """The statuses of the tasks in the queue database of `env`, oldest first."""
+    result = django_process(
+        {**SECRET, **env},
+        """
+        from django_tasks_db.models import DBTaskResult
+        print(*DBTaskResult.objects.order_by("enqueued_at").values_list("status", flat=True))
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()

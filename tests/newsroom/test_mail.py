@@ -1,24 +1,20 @@
 import contextlib
 import logging
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from newsroom.mail import absolute_url, mail_queue, mail_send, recipient_redacted
-from tests.processes import ROOT, _environment, django_process
+from tests.processes import ROOT, SECRET, db_worker, django_process, task_statuses
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-SECRET = {"DJANGO_SECRET_KEY": "x" * 50}
 READER = "reader@example.org"
 
 
@@ -329,40 +325,6 @@ def socket_nobody_listens_on() -> Iterator[int]:
 # The real queue: a database that the test and the worker process share, and the worker.
 
 
-@pytest.fixture
-def queue_database(transactional_db, tmp_path) -> dict[str, str]:
-    """DATABASE_URL of a migrated database that child processes share with this test: the
-    PostgreSQL test database (rows committed, emptied after the test), or on SQLite, whose test
-    database lives in this process's memory, a file of its own."""
-    if connection.vendor == "postgresql":
-        db = connection.settings_dict
-        credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        url = f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        return {"DATABASE_URL": url}
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"}
-    result = django_process(
-        {**SECRET, **env},
-        "from django.core.management import call_command; call_command('migrate', verbosity=0)",
-    )
-    assert result.returncode == 0, result.stderr
-    return env
-
-
-@contextlib.contextmanager
-def db_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """`manage.py db_worker`, as `make run` and the compose file start it, writing to `log`."""
-    with log.open("w") as output:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
-            cwd=ROOT, env=_environment({**SECRET, **env}), stdout=output, stderr=subprocess.STDOUT,
-        )
-        try:
-            yield worker
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-
-
 def queue_in_child(env: dict[str, str], **mail) -> None:
     """mail_queue in a process of its own (a request's), on the shared database."""
     result = django_process(
@@ -379,18 +341,6 @@ def queue_in_child(env: dict[str, str], **mail) -> None:
         """,
     )
     assert result.returncode == 0, result.stderr
-
-
-def task_statuses(env: dict[str, str]) -> list[str]:
-    result = django_process(
-        {**SECRET, **env},
-        """
-        from django_tasks_db.models import DBTaskResult
-        print(*DBTaskResult.objects.order_by("enqueued_at").values_list("status", flat=True))
-        """,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split()
 
 
 def test_the_worker_sends_queued_mail_through_smtp(queue_database, smtp_server, tmp_path):
