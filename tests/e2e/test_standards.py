@@ -19,6 +19,8 @@ from django.core.management import call_command
 
 from articles.models import Article
 from comments.models import Comment
+from comments.subscriptions import Unsubscribe, reply_subscription_create, unsubscribe_token
+from tests.factories import make_comment, make_reader
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,6 +91,30 @@ def too_many(page, base, article, comment):
     pytest.fail("a second post within the hour was not refused with 429")
 
 
+def _unsubscribe_link(base, comment) -> str:
+    """The unsubscribe page a reply mail links to, for a new reader subscribed to `comment`."""
+    reader = make_reader()
+    own = make_comment(comment.article, parent=comment, commenter=reader.commenter)
+    reply_subscription_create(comment=own, commenter=reader.commenter)
+    scope = Unsubscribe(commenter_id=reader.commenter.pk, thread_id=own.get_root().pk)
+    return f"{base}/comments/unsubscribe/{unsubscribe_token(scope)}/"
+
+
+def unsubscribe(page, base, article, comment):
+    return page.goto(_unsubscribe_link(base, comment))
+
+
+def unsubscribed(page, base, article, comment):
+    page.goto(_unsubscribe_link(base, comment))
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Stop mail about this thread").click()
+    return navigation.value
+
+
+def unsubscribe_link_broken(page, base, article, comment):
+    return page.goto(f"{base}/comments/unsubscribe/not-a-token/")
+
+
 # The account pages join this list once they exist.
 PAGES: dict[str, Callable] = {
     "home": home,
@@ -96,6 +122,9 @@ PAGES: dict[str, Callable] = {
     "reply": reply_page,
     "form error": form_error,
     "429": too_many,
+    "unsubscribe": unsubscribe,
+    "unsubscribed": unsubscribed,
+    "unsubscribe link broken": unsubscribe_link_broken,
 }
 
 
