@@ -1,11 +1,14 @@
 import http.client
 import logging
 import re
+import threading
 import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core import mail, signing
+from django.db import connection
 from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
@@ -20,7 +23,7 @@ from comments.models import (
     ReplyNotice,
     ReplySubscription,
 )
-from comments.notifications import notices_deliver, replies_collect
+from comments.notifications import notices_collect, notices_deliver, replies_collect
 from comments.subscriptions import (
     UNSUBSCRIBE_MAX_AGE,
     UNSUBSCRIBE_SALT,
@@ -877,3 +880,72 @@ def test_with_the_worker_a_reply_published_on_approval_is_mailed_once_and_one_cl
     # The reply after the one-click is collected, and finds nobody to mail.
     assert final == ["SUCCESSFUL"] * 4
     assert len(smtp_server.messages) == 1
+
+
+# Several workers at once
+
+
+def _in_threads(calls) -> list[str]:
+    """Run each call in a thread of its own, on its own database connection, all at once; the
+    errors they raised."""
+    errors, start = [], threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            start.wait(timeout=30)
+            call()
+        except Exception as error:  # noqa: BLE001 - reported to the test, which fails on it
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
+    return errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_collecting_and_delivering_at_once_send_each_reply_once_in_one_mail(settings):
+    # SQLite runs one writing transaction at a time (BEGIN IMMEDIATE): nothing to race there.
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    settings.TASKS = DATABASE_QUEUE
+    article = make_article()
+    reader = make_reader()
+    parent = subscribed(article, reader=reader)
+    replies = [make_comment(article, parent=parent) for _ in range(10)]
+    now = timezone.now()
+
+    errors = _in_threads(
+        [
+            partial(notices_collect, comment_ids=[first.pk, second.pk], now=now)
+            for first, second in zip(replies[::2], replies[1::2], strict=True)
+        ]
+    )
+    assert errors == []
+    notices = ReplyNotice.objects.all()
+    assert sorted(notices.values_list("reply_id", flat=True)) == [r.pk for r in replies]
+    # One batch: the replies after the first joined it.
+    assert len({notice.due for notice in notices}) == 1
+    deliveries = DBTaskResult.objects.filter(task_path__endswith="replies_deliver")
+    assert deliveries.count() == 5
+
+    thread_id = parent.pk
+    errors = _in_threads(
+        [
+            partial(notices_deliver, recipient_id=reader.commenter.pk, thread_id=thread_id,
+                    now=now)
+            for _ in range(5)
+        ]
+    )
+    assert errors == []
+    [sent] = DBTaskResult.objects.filter(task_path="newsroom.mail.mail_send")
+    text = sent.args_kwargs["kwargs"]["text"]
+    for answer in replies:
+        assert text.count(f"/comments/{answer.pk}/") == 1
+    assert not ReplyNotice.objects.filter(sent=None).exists()
