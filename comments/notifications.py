@@ -42,6 +42,9 @@ from newsroom.mail import absolute_url, mail_send
 logger = logging.getLogger(__name__)
 
 DIGEST_PERIOD = timedelta(days=1)
+# Sent notices are kept this long (no reply is mailed twice, mails keep their spacing), then
+# deleted when their recipient's next mail goes out.
+SENT_KEPT = timedelta(days=30)
 EXCERPT_CHARACTERS = 600
 
 
@@ -259,6 +262,7 @@ def notices_deliver(*, recipient_id: int, thread_id: int | None, now: datetime) 
     )
     if not notices:
         return False
+    ReplyNotice.objects.filter(recipient_id=recipient_id, sent__lt=now - SENT_KEPT).delete()
     ReplyNotice.objects.filter(pk__in=[notice.pk for notice in notices]).update(sent=now)
     replies = [
         (notice.thread_id, notice.reply)

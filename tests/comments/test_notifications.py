@@ -413,6 +413,26 @@ def test_a_second_delivery_of_the_same_batch_sends_nothing(committed, settings):
     assert len(mail.outbox) == 1
 
 
+def test_a_readers_next_mail_deletes_their_notices_sent_long_ago(committed, settings):
+    settings.TASKS = DATABASE_QUEUE
+    article = make_article()
+    reader = make_reader()
+    parent = subscribed(article, reader=reader)
+    old = reply(committed, article, parent)
+    run_tasks()
+    recent = reply(committed, article, parent)
+    run_tasks(until=timezone.now() + timedelta(hours=1))
+    ReplyNotice.objects.filter(reply=old).update(sent=timezone.now() - timedelta(days=31))
+    ReplyNotice.objects.filter(reply=recent).update(sent=timezone.now() - timedelta(days=29))
+
+    reply(committed, article, parent)
+    run_tasks()
+
+    assert len(mail.outbox) == 3
+    assert not ReplyNotice.objects.filter(reply=old).exists()
+    assert ReplyNotice.objects.filter(reply=recent).exists()
+
+
 def test_collecting_the_same_reply_twice_notices_it_once(committed, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article()
