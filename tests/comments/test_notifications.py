@@ -1,3 +1,4 @@
+import contextlib
 import http.client
 import logging
 import re
@@ -969,3 +970,50 @@ def test_workers_collecting_and_delivering_at_once_send_each_reply_once_in_one_m
     for answer in replies:
         assert text.count(f"/comments/{answer.pk}/") == 1
     assert not ReplyNotice.objects.filter(sent=None).exists()
+
+
+def test_three_workers_mail_every_reply_exactly_once(queue_database, smtp_server, tmp_path):
+    env = {
+        **queue_database,
+        **smtp_server.environment(),
+        "NOTIFY_BATCH_MINUTES": "0",
+        "COMMENT_RATE_LIMIT": "off",
+    }
+    parent_id = in_child(
+        env,
+        """
+        from comments.subscriptions import reply_subscription_create
+        from tests.factories import make_article, make_comment, make_reader
+        reader = make_reader()
+        comment = make_comment(make_article(), commenter=reader.commenter,
+                               author_email=reader.email)
+        reply_subscription_create(comment=comment, commenter=reader.commenter)
+        print(comment.pk)
+        """,
+    )
+
+    with contextlib.ExitStack() as workers:
+        for n in range(3):
+            workers.enter_context(db_worker(env, tmp_path / f"worker{n}.log"))
+        reply_ids = in_child(
+            env,
+            f"""
+            from comments import services
+            from comments.models import Comment
+            parent = Comment.objects.select_related("article").get(pk={parent_id})
+            for n in range(12):
+                result = services.comment_post(
+                    article=parent.article, parent_id=parent.pk, author_name=f"Replier {{n}}",
+                    author_email=f"replier{{n}}@example.com", body=f"Reply {{n}}.",
+                    ip_address="192.0.2.1", user_agent="test",
+                )
+                print(result.comment.pk)
+            """,
+        ).split()
+        statuses = queue_settles(env)
+
+    assert "FAILED" not in statuses
+    texts = [message.get_body(("plain",)).get_content() for _, message in smtp_server.messages]
+    assert 1 <= len(texts) <= 12
+    for reply_id in reply_ids:
+        assert sum(text.count(f"/comments/{reply_id}/") for text in texts) == 1, reply_id
