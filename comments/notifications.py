@@ -124,12 +124,18 @@ def notices_collect(*, comment_ids: list[int], now: datetime) -> int:
         .exclude(parent=None)
         .order_by("tree_id", "lft")
     )
+    candidates = {commenter.pk for reply in replies for commenter in _recipients(reply)}
+    if not candidates:
+        return 0
+    # Each recipient's lock orders its batches against deliveries and unsubscribes; the
+    # subscribers are read again under the locks, so an unsubscribe that was first holds.
+    for recipient_id in sorted(candidates):
+        Commenter.objects.select_for_update().filter(pk=recipient_id).exists()
     wanted: dict[int, list[Comment]] = defaultdict(list)
     for reply in replies:
         for commenter in _recipients(reply):
-            wanted[commenter.pk].append(reply)
-    if not wanted:
-        return 0
+            if commenter.pk in candidates:
+                wanted[commenter.pk].append(reply)
     threads = dict(
         Comment.objects.filter(tree_id__in={reply.tree_id for reply in replies}, parent=None)
         .values_list("tree_id", "pk")
@@ -142,8 +148,6 @@ def notices_collect(*, comment_ids: list[int], now: datetime) -> int:
     made = 0
     deliveries: dict[tuple[int, int | None], datetime] = {}
     for recipient_id in sorted(wanted):
-        # Orders this recipient's batches against deliveries and unsubscribes.
-        Commenter.objects.select_for_update().filter(pk=recipient_id).exists()
         digest = recipient_id in digests
         noticed = set(
             ReplyNotice.objects.filter(

@@ -30,10 +30,12 @@ from comments.subscriptions import (
     UNSUBSCRIBE_SALT,
     Unsubscribe,
     reply_mail_preference_save,
+    reply_mail_stop,
     reply_subscription_create,
     unsubscribe_token,
 )
 from tests.factories import make_article, make_comment, make_reader
+from tests.helpers import held_elsewhere
 from tests.processes import SECRET, db_worker, django_process, gunicorn_server, task_statuses
 
 pytestmark = pytest.mark.django_db
@@ -1017,3 +1019,36 @@ def test_three_workers_mail_every_reply_exactly_once(queue_database, smtp_server
     assert 1 <= len(texts) <= 12
     for reply_id in reply_ids:
         assert sum(text.count(f"/comments/{reply_id}/") for text in texts) == 1, reply_id
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_unsubscribe_committed_while_replies_are_collected_stops_their_mail(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    settings.TASKS = DATABASE_QUEUE
+    article = make_article()
+    reader = make_reader()
+    parent = subscribed(article, reader=reader)
+    answer = make_comment(article, parent=parent)
+    made = []
+
+    def stop():
+        reply_mail_stop(commenter_id=reader.commenter.pk, thread_id=None)
+
+    def collect():
+        try:
+            made.append(notices_collect(comment_ids=[answer.pk], now=timezone.now()))
+        finally:
+            connection.close()
+
+    with held_elsewhere(stop):
+        # The collection reads the subscriber, then waits for the reader's lock.
+        collecting = threading.Thread(target=collect)
+        collecting.start()
+        time.sleep(1)
+        assert collecting.is_alive()
+    collecting.join(timeout=30)
+
+    assert made == [0]
+    assert not ReplyNotice.objects.exists()
