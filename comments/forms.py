@@ -1,9 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.core import signing
+from django.template.defaultfilters import pluralize
 
 from comments.guests import VERIFY, guest_policy
 from comments.identity import RESERVED_MESSAGE, display_name_clean, is_reserved
-from comments.models import Comment, Commenter, Report
+from comments.models import Comment, Commenter, ReplyMailPreference, Report
+from comments.subscriptions import reply_mail_preference, subscribe_by_default
 from comments.text import CONTROL_CHARACTER
 
 # Cookies that remember a guest's name and email for the next comment, when the guest asks.
@@ -57,6 +60,8 @@ class CommentForm(forms.Form):
         required=False,
         label="Save my name and email in this browser for the next time I comment.",
     )
+    # Offered to the readers mail can reach: accounts, and guests with a verified address.
+    notify_replies = forms.BooleanField(required=False, label="Email me when someone replies")
     # A trap for bots, hidden from people: a post that fills it in is dropped silently.
     website = forms.CharField(
         required=False,
@@ -108,6 +113,9 @@ class CommentForm(forms.Form):
         email = remembered_value(request, EMAIL_COOKIE)
         if name or email:
             initial.update(name=name, email=email, remember=True)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            initial["notify_replies"] = subscribe_by_default(user)
         return initial
 
 
@@ -175,5 +183,40 @@ class CommenterSettingsForm(forms.ModelForm):
             "profile_public": "Your name on your comments links to it.",
         }
 
+    subscribe_by_default = forms.BooleanField(
+        required=False,
+        label="Tick “Email me when someone replies” on my new comments",
+    )
+    reply_mail_frequency = forms.ChoiceField(
+        choices=ReplyMailPreference.Frequency.choices,
+        widget=forms.RadioSelect,
+        label="Mail about replies",
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        preference = reply_mail_preference(self.instance)
+        self.fields["subscribe_by_default"].initial = preference.subscribe_by_default
+        self.fields["reply_mail_frequency"].initial = preference.frequency
+        self.fields["reply_mail_frequency"].choices = [
+            (ReplyMailPreference.Frequency.BATCHED, _batched_label()),
+            (ReplyMailPreference.Frequency.DAILY, "One daily digest of the replies to my comments"),
+        ]
+
     def clean_display_name(self) -> str:
         return display_name_clean(self.cleaned_data["display_name"], user=self.instance.user)
+
+    def clean_reply_mail_frequency(self) -> str:
+        # A form posted without the choice keeps the current one.
+        return (
+            self.cleaned_data["reply_mail_frequency"]
+            or self.fields["reply_mail_frequency"].initial
+        )
+
+
+def _batched_label() -> str:
+    minutes = settings.NOTIFY_BATCH_MINUTES
+    if not minutes:
+        return "A mail for each reply"
+    return f"A mail for each thread, at most one every {minutes} minute{pluralize(minutes)}"

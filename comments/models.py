@@ -709,3 +709,91 @@ REMOVAL_REASON_SHORT = {
     Decision.Reason.MISINFORMATION: "misinformation",
     Decision.Reason.HATE_SPEECH: "hate speech",
 }
+
+
+class ReplySubscription(models.Model):
+    """A commenter's wish to be mailed when someone replies to their comment, or below it."""
+
+    comment = models.OneToOneField(
+        Comment, on_delete=models.CASCADE, related_name="reply_subscription"
+    )
+    commenter = models.ForeignKey(
+        Commenter, on_delete=models.CASCADE, related_name="reply_subscriptions"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Replies to comment {self.comment_id} mailed to {self.commenter}"
+
+    def get_absolute_url(self) -> str:
+        return self.comment.get_absolute_url()
+
+
+class ReplyMailPreference(models.Model):
+    """How an account wants its reply mail: ticked by default or not, batched or daily."""
+
+    class Frequency(models.TextChoices):
+        BATCHED = "batched", "A mail for each thread, at most every few minutes"
+        DAILY = "daily", "One daily digest"
+
+    commenter = models.OneToOneField(
+        Commenter, on_delete=models.CASCADE, related_name="reply_mail_preference"
+    )
+    subscribe_by_default = models.BooleanField(default=False)
+    frequency = models.CharField(
+        max_length=8, choices=Frequency.choices, default=Frequency.BATCHED
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(frequency__in=["batched", "daily"]),
+                name="reply_mail_frequency_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply mail of {self.commenter}: {self.get_frequency_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("comments:settings")
+
+
+class ReplyNotice(models.Model):
+    """One published reply to be mailed to one recipient, in the next mail of its batch.
+
+    A batch is a recipient's unsent notices of one thread, or of every thread for a daily
+    digest; it goes out at `due` in one mail, which sets `sent`.
+    """
+
+    recipient = models.ForeignKey(
+        Commenter, on_delete=models.CASCADE, related_name="reply_notices"
+    )
+    reply = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    # The top-level comment of the reply's tree.
+    thread = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    digest = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    due = models.DateTimeField()
+    sent = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["recipient", "thread", "sent"], name="reply_notice_batch_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "reply"], name="reply_notice_once_per_recipient"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply {self.reply_id} for {self.recipient}"
+
+    def get_absolute_url(self) -> str:
+        return self.reply.get_absolute_url()

@@ -11,6 +11,7 @@ from comments.forms import CommenterSettingsForm
 from comments.identity import badge_for
 from comments.models import Commenter
 from comments.selectors import commenter_comments
+from comments.subscriptions import reply_mail_preference_save
 
 
 class CommenterProfileView(ListView):
@@ -51,6 +52,11 @@ def commenter_settings(request):
             commenter=commenter,
             display_name=form.cleaned_data["display_name"],
             profile_public=form.cleaned_data["profile_public"],
+        )
+        reply_mail_preference_save(
+            commenter=commenter,
+            subscribe_by_default=form.cleaned_data["subscribe_by_default"],
+            frequency=form.cleaned_data["reply_mail_frequency"],
         )
         messages.success(request, "Your settings are saved.")
         return redirect("comments:settings")

@@ -31,6 +31,7 @@ from comments.models import (
     reporter_key,
 )
 from comments.moderation import Reason, Verdict, comment_screen, is_duplicate
+from comments.notifications import replies_notify
 from comments.sanctions import REJECTED, premoderation_rule_matches
 from comments.signals import discussion_changed_send
 from newsroom.locking import lock_waits_bounded
@@ -150,6 +151,8 @@ def _comments_decide(
         _pages_changed(changed)
         if status in REJECTED:
             commenters_premoderate_by_rule(commenter_ids={c.commenter_id for c in changed})
+        elif status == Comment.Status.PUBLISHED:
+            replies_notify(comments=changed)
     return changed
 
 
@@ -433,6 +436,8 @@ def comment_update(
         # Only the edited columns: the in-memory lft/rght may be older than the lock.
         comment.save(update_fields=fields)
         discussion_changed_send(comment.article_id)
+        if "status" in fields and comment.status == Comment.Status.PUBLISHED:
+            replies_notify(comments=[comment])
     if "status" in fields and comment.status in REJECTED:
         commenters_premoderate_by_rule(commenter_ids={comment.commenter_id})
 
@@ -559,6 +564,7 @@ def comment_post(
         )
     if comment.status == Comment.Status.PUBLISHED:
         discussion_changed_send(article.pk)
+        replies_notify(comments=[comment])
     return PostResult(comment=comment, reasons=tuple(verdict.reasons))
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import profiles, views
+from comments import profiles, unsubscribe, views
 
 app_name = "comments"
 
@@ -12,5 +12,6 @@ urlpatterns = [
         "comments/confirm/<str:token>/", views.guest_comment_confirm, name="confirm"
     ),
     path("accounts/profile/", profiles.commenter_settings, name="settings"),
+    path("comments/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("readers/<slug:handle>/", profiles.CommenterProfileView.as_view(), name="profile"),
 ]

@@ -36,6 +36,7 @@ from comments.locks import lock_timeout_seconds
 from comments.models import Comment, UnconfirmedComment, commented_model
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
+from comments.subscriptions import reply_subscription_create
 from newsroom.locking import LockTimeout
 
 
@@ -196,6 +197,8 @@ def comment_post(request, slug):
         form.add_error(result.refused_field, result.refused)
         return _form_page(request, article, form, forbidden=result.forbidden)
 
+    if commenter is not None and form.cleaned_data.get("notify_replies"):
+        reply_subscription_create(comment=result.comment, commenter=commenter)
     response = _posted(request, result)
     if account is None:
         _remember_author(response, form)

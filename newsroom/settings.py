@@ -350,5 +350,7 @@ COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
 # Who may comment without an account: "open" (any guest), "verify" (a guest's comment waits for
 # the link mailed to their address) or "closed" (signed-in readers only).
 COMMENTS_GUESTS = os.environ.get("COMMENTS_GUESTS", "").strip().lower() or "open"
+# A reader gets at most one reply mail per thread in this many minutes, collecting its replies.
+NOTIFY_BATCH_MINUTES = env_int("NOTIFY_BATCH_MINUTES", 10)
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

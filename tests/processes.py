@@ -17,7 +17,7 @@ SECRET = {"DJANGO_SECRET_KEY": "x" * 50}
 # The project's own settings in this process's environment; the child gets only those given.
 OWN_SETTINGS = (
     "DJANGO_", "DATABASE_", "REDIS_", "COUNTERS_", "COMMENT", "ADMIN_LOGIN_", "ARTICLE_PAGE_",
-    "TRUSTED_PROXY_", "GUNICORN_", "PORT",
+    "TRUSTED_PROXY_", "GUNICORN_", "PORT", "NOTIFY_",
 )
 
 
@@ -93,3 +93,16 @@ def _environment(env: dict[str, str]) -> dict[str, str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
     full.update(env, DJANGO_SETTINGS_MODULE="newsroom.settings")
     return full
+
+
+def task_statuses(env: dict[str, str]) -> list[str]:
+    """The statuses of the tasks in the queue database of `env`, oldest first."""
+    result = django_process(
+        {**SECRET, **env},
+        """
+        from django_tasks_db.models import DBTaskResult
+        print(*DBTaskResult.objects.order_by("enqueued_at").values_list("status", flat=True))
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()

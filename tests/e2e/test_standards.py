@@ -25,6 +25,8 @@ from comments import selectors
 from comments.guests import link_token
 from comments.models import Comment
 from comments.services import guest_comment_submit
+from comments.subscriptions import Unsubscribe, reply_subscription_create, unsubscribe_token
+from tests.factories import make_comment, make_reader
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,6 +157,30 @@ def guests_closed(page, base, article, comment):
     return navigation.value
 
 
+def _unsubscribe_link(base, comment) -> str:
+    """The unsubscribe page a reply mail links to, for a new reader subscribed to `comment`."""
+    reader = make_reader()
+    own = make_comment(comment.article, parent=comment, commenter=reader.commenter)
+    reply_subscription_create(comment=own, commenter=reader.commenter)
+    scope = Unsubscribe(commenter_id=reader.commenter.pk, thread_id=own.get_root().pk)
+    return f"{base}/comments/unsubscribe/{unsubscribe_token(scope)}/"
+
+
+def unsubscribe(page, base, article, comment):
+    return page.goto(_unsubscribe_link(base, comment))
+
+
+def unsubscribed(page, base, article, comment):
+    page.goto(_unsubscribe_link(base, comment))
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Stop mail about this thread").click()
+    return navigation.value
+
+
+def unsubscribe_link_broken(page, base, article, comment):
+    return page.goto(f"{base}/comments/unsubscribe/not-a-token/")
+
+
 # The account pages join this list once they exist.
 def inline_reply(page, base, article, comment):
     """The article with the composer opened and an inline reply form under a comment."""
@@ -193,6 +219,9 @@ PAGES: dict[str, Callable] = {
     "429": too_many,
     "thread": thread_page,
     "paged discussion": paged_discussion,
+    "unsubscribe": unsubscribe,
+    "unsubscribed": unsubscribed,
+    "unsubscribe link broken": unsubscribe_link_broken,
 }
 
 

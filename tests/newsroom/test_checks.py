@@ -27,6 +27,7 @@ GOOD = {
     "ARTICLE_PAGE_CACHE_SECONDS": 0,
     "DATABASE_CONN_MAX_AGE": 0,
     "SECURE_HSTS_SECONDS": 0,
+    "NOTIFY_BATCH_MINUTES": 0,
     "COMMENT_RATE_LIMIT": "off",
     "ADMIN_LOGIN_RATE_LIMIT": "5/900",
 }
@@ -74,6 +75,8 @@ def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
         ("ARTICLE_PAGE_CACHE_SECONDS", "1h", "ARTICLE_PAGE_CACHE_SECONDS", 0),
         ("DATABASE_CONN_MAX_AGE", -5, "DATABASE_CONN_MAX_AGE", 0),
         ("SECURE_HSTS_SECONDS", "year", "DJANGO_HSTS_SECONDS", 0),
+        ("NOTIFY_BATCH_MINUTES", "ten", "NOTIFY_BATCH_MINUTES", 0),
+        ("NOTIFY_BATCH_MINUTES", -1, "NOTIFY_BATCH_MINUTES", 0),
     ],
 )
 def test_a_bad_whole_number_is_an_error_naming_the_variable(

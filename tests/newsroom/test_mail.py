@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from newsroom.mail import absolute_url, mail_queue, mail_send, recipient_redacted
-from tests.processes import ROOT, SECRET, db_worker, django_process
+from tests.processes import ROOT, SECRET, db_worker, django_process, task_statuses
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 READER = "reader@example.org"
@@ -341,18 +341,6 @@ def queue_in_child(env: dict[str, str], **mail) -> None:
         """,
     )
     assert result.returncode == 0, result.stderr
-
-
-def task_statuses(env: dict[str, str]) -> list[str]:
-    result = django_process(
-        {**SECRET, **env},
-        """
-        from django_tasks_db.models import DBTaskResult
-        print(*DBTaskResult.objects.order_by("enqueued_at").values_list("status", flat=True))
-        """,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split()
 
 
 def test_the_worker_sends_queued_mail_through_smtp(queue_database, smtp_server, tmp_path):

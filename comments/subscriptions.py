@@ -1,0 +1,148 @@
+"""Who wants mail about replies: subscriptions, an account's preference, and the signed
+unsubscribe tokens that stop them without signing in.
+
+A subscription belongs to a commenter (an account, or a guest's verified address) and one of
+its comments: replies to that comment, or anywhere below it, are mailed to the commenter
+(comments/notifications.py). Stopping mail deletes subscriptions and the replies still waiting
+to be mailed, under the commenter's row lock, which the mail batches take too.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import signing
+from django.db import transaction
+
+from comments.models import Comment, Commenter, ReplyMailPreference, ReplyNotice, ReplySubscription
+
+UNSUBSCRIBE_SALT = "comments.unsubscribe"
+# An unsubscribe link keeps working this long after its mail was sent.
+UNSUBSCRIBE_MAX_AGE = timedelta(days=180)
+
+
+class TokenInvalid(Exception):
+    """An unsubscribe token that was altered, or has expired (`expired`)."""
+
+    def __init__(self, *, expired: bool):
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """What an unsubscribe token names: a commenter, and one thread (its top-level comment's
+    id) or, with `thread_id` None, all of the commenter's reply mail."""
+
+    commenter_id: int
+    thread_id: int | None = None
+
+
+def unsubscribe_token(scope: Unsubscribe) -> str:
+    return signing.dumps(
+        {"c": scope.commenter_id, "t": scope.thread_id}, salt=UNSUBSCRIBE_SALT, compress=True
+    )
+
+
+def unsubscribe_token_read(token: str) -> Unsubscribe:
+    """The scope a token names; raises TokenInvalid when it is altered or too old."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
+    except signing.SignatureExpired:
+        raise TokenInvalid(expired=True) from None
+    except signing.BadSignature:
+        raise TokenInvalid(expired=False) from None
+    try:
+        commenter_id, thread_id = int(data["c"]), data["t"]
+        thread_id = None if thread_id is None else int(thread_id)
+    except (TypeError, KeyError, ValueError):
+        raise TokenInvalid(expired=False) from None
+    return Unsubscribe(commenter_id=commenter_id, thread_id=thread_id)
+
+
+def reply_mail_preference(commenter: Commenter | None) -> ReplyMailPreference:
+    """The commenter's preference, or the default one (unsaved) when it has none."""
+    if commenter is not None and commenter.pk is not None:
+        found = ReplyMailPreference.objects.filter(commenter=commenter).first()
+        if found is not None:
+            return found
+    return ReplyMailPreference(commenter=commenter)
+
+
+def subscribe_by_default(user) -> bool:
+    """Whether the account's comment form starts with "Email me when someone replies" ticked.
+
+    One query, which reads the account's commenter too and keeps it on `user` (or that it has
+    none), for the form that shows its name: the page makes no more queries than without it.
+    """
+    commenter = (
+        Commenter.objects.select_related("reply_mail_preference").filter(user=user).first()
+    )
+    user._meta.get_field("commenter").set_cached_value(user, commenter)
+    if commenter is None:
+        return False
+    try:
+        return commenter.reply_mail_preference.subscribe_by_default
+    except ReplyMailPreference.DoesNotExist:
+        return False
+
+
+@transaction.atomic
+def reply_mail_preference_save(
+    *, commenter: Commenter, subscribe_by_default: bool, frequency: str
+) -> ReplyMailPreference:
+    """Save an account's choices for its reply mail."""
+    preference, _ = ReplyMailPreference.objects.update_or_create(
+        commenter=commenter,
+        defaults={"subscribe_by_default": subscribe_by_default, "frequency": frequency},
+    )
+    return preference
+
+
+def reply_subscription_create(*, comment: Comment, commenter: Commenter) -> None:
+    """Mail `commenter` the replies to `comment` (a comment of theirs) once they are published."""
+    ReplySubscription.objects.bulk_create(
+        [ReplySubscription(comment=comment, commenter=commenter)], ignore_conflicts=True
+    )
+
+
+def _thread_comments(thread_id: int):
+    roots = Comment.objects.filter(pk=thread_id, parent=None)
+    return Comment.objects.filter(tree_id__in=roots.values("tree_id"))
+
+
+def unsubscribe_pending(scope: Unsubscribe) -> dict[str, bool]:
+    """What is left to stop: `thread` (subscriptions in the token's thread) and `everything`
+    (any subscription, or new comments subscribed by default)."""
+    subscriptions = ReplySubscription.objects.filter(commenter_id=scope.commenter_id)
+    everything = (
+        subscriptions.exists()
+        or ReplyMailPreference.objects.filter(
+            commenter_id=scope.commenter_id, subscribe_by_default=True
+        ).exists()
+    )
+    thread = scope.thread_id is not None and subscriptions.filter(
+        comment__in=_thread_comments(scope.thread_id)
+    ).exists()
+    return {"thread": thread, "everything": everything}
+
+
+@transaction.atomic
+def reply_mail_stop(*, commenter_id: int, thread_id: int | None) -> bool:
+    """Stop the commenter's reply mail about one thread, or all of it (`thread_id` None): its
+    subscriptions end, the replies waiting for a mail are dropped, and for all of it, new
+    comments are no longer subscribed by default. Returns whether anything was stopped."""
+    if not Commenter.objects.select_for_update().filter(pk=commenter_id).exists():
+        return False
+    subscriptions = ReplySubscription.objects.filter(commenter_id=commenter_id)
+    waiting = ReplyNotice.objects.filter(recipient_id=commenter_id, sent=None)
+    stopped = 0
+    if thread_id is None:
+        stopped += ReplyMailPreference.objects.filter(
+            commenter_id=commenter_id, subscribe_by_default=True
+        ).update(subscribe_by_default=False)
+    else:
+        subscriptions = subscriptions.filter(comment__in=_thread_comments(thread_id))
+        waiting = waiting.filter(thread_id=thread_id)
+    stopped += subscriptions.delete()[0]
+    waiting.delete()
+    return stopped > 0
