@@ -25,7 +25,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.html import format_html
@@ -33,9 +32,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles import structured_data
 from articles.cache import article_page_versions
-from comments.forms import CommentForm
-from comments.selectors import SORTS, discussion_page
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, CommentForm
+from comments.selectors import DEFAULT_SORT, SORTS, discussion_page
 from comments.session import own_pending_ids
+from newsroom.csrf import get_token
 from newsroom.redis_cache import CACHE_ERRORS
 from newsroom.split_gzip import Deflated, gzip_joined, joined
 
@@ -75,10 +75,12 @@ def page_variant(request) -> Variant | None:
     Only the page number and a known order are kept apart: other or odd parameters are served
     fresh, so made-up query strings cannot fill the cache.
     """
+    if not request.META.get("QUERY_STRING"):
+        return Variant(1, DEFAULT_SORT)
     params = request.GET
     if not set(params) <= {"page", "sort"} or any(len(params.getlist(k)) > 1 for k in params):
         return None
-    page, sort = params.get("page", "1"), params.get("sort") or "oldest"
+    page, sort = params.get("page", "1"), params.get("sort") or DEFAULT_SORT
     if not (page.isdigit() and len(page) <= 6 and int(page) >= 1) or sort not in SORTS:
         return None
     return Variant(int(page), sort)
@@ -88,7 +90,9 @@ def is_plain_reader(request) -> bool:
     """Whether this reader's page holds nothing of their own, so the shared copy fits."""
     if request.user.is_authenticated or own_pending_ids(request.session):
         return False
-    if CommentForm.initial_for(request).get("remember"):
+    cookies = request.COOKIES
+    remembers = AUTHOR_COOKIE in cookies or EMAIL_COOKIE in cookies
+    if remembers and CommentForm.initial_for(request).get("remember"):
         return False
     # len() reads the waiting messages without marking them shown.
     return not len(messages.get_messages(request))
@@ -279,7 +283,16 @@ class SharedPage:
                 '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
             ).encode()
         response = HttpResponse(content_type=self.content_type)
-        return encoded(request, response, [self.head, field, self.tail])
+        # A new response: its headers are set as they are, not merged (as _private would).
+        response["Cache-Control"] = "private"
+        parts = [self.head, field, self.tail]
+        if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            response.content = gzip_joined(parts)
+            response["Content-Encoding"] = "gzip"
+        else:
+            response.content = joined(parts)
+        response["Vary"] = "Accept-Encoding, Cookie"
+        return response
 
 
 def encoded(request, response, parts: list[bytes | Deflated]):
@@ -357,7 +370,7 @@ def cached_article_page(article_id_for):
                     return _private(page_with_discussion(request, response))
                 stored = SharedPage.of(joined(_page_parts(response)), response["Content-Type"])
                 local_pages.put(key, stored)
-            return _private(stored.response(request))
+            return stored.response(request)
 
         return wrapper
 
