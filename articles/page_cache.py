@@ -25,6 +25,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.template import engines
+from django.template.context import make_context
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.html import format_html
@@ -38,6 +40,7 @@ from comments.session import own_pending_ids
 from newsroom.csrf import get_token
 from newsroom.redis_cache import CACHE_ERRORS
 from newsroom.split_gzip import Deflated, gzip_joined, joined
+from newsroom.templatetags.page_parts import FRAME, PART_AT
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ CSRF_PLACEHOLDER = b"<newsroom-csrf-field>"
 # Where the page template leaves the discussion, joined in compressed (escaped text never holds
 # a raw "<" either).
 DISCUSSION_AT = "<newsroom-discussion>"
+SLOT_RE = re.compile(f"({re.escape(PART_AT)}|{re.escape(DISCUSSION_AT)})")
 CSRF_FIELD_RE = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" value="[^"<>]+">')
 # How long a process serves a copy from its own memory. Every request reads the versions, so no
 # copy is served under an old version; the lifetime keeps a copy from outliving its shared
@@ -309,17 +313,76 @@ def encoded(request, response, parts: list[bytes | Deflated]):
 
 
 def _page_parts(response) -> list[bytes | Deflated]:
-    """A rendered article page in parts: before the discussion, the discussion (the view sets
-    `discussion_body` on its response), after it."""
+    """An article page in parts: those of a framed page (`page_parts`), or those of a page
+    rendered whole, before the discussion, the discussion (the view sets `discussion_body`),
+    after it."""
+    if (parts := getattr(response, "page_parts", None)) is not None:
+        return parts
     head, _, tail = response.content.partition(DISCUSSION_AT.encode())
     return [head, response.discussion_body, tail]
 
 
 def page_with_discussion(request, response):
-    """A rendered article page with its discussion where the template left DISCUSSION_AT."""
-    if getattr(response, "discussion_body", None) is None:
+    """An article page's answer, its parts joined (and compressed) into its content."""
+    if not hasattr(response, "page_parts") and getattr(response, "discussion_body", None) is None:
         return response
     return encoded(request, response, _page_parts(response))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """An article page without what is a reader's own, shared by every reader of the page: its
+    text in shared segments, and between each two the slot they leave, the name of a reader's
+    part (newsroom/templatetags/page_parts.py) or DISCUSSION_AT."""
+
+    segments: tuple[Deflated, ...]
+    slots: tuple[str, ...]
+
+    @classmethod
+    def of(cls, html: str, parts: list[str]) -> "Frame":
+        pieces = SLOT_RE.split(html)
+        names = iter(parts)
+        slots = tuple(piece if piece == DISCUSSION_AT else next(names) for piece in pieces[1::2])
+        return cls(tuple(Deflated.of(piece.encode()) for piece in pieces[::2]), slots)
+
+    def parts(self, request, context: dict, discussion: bytes | Deflated) -> list:
+        """The page for this reader: their parts rendered with the page's `context`."""
+        engine = engines["django"].engine
+        templates = {
+            slot: engine.get_template(slot) for slot in self.slots if slot != DISCUSSION_AT
+        }
+        rendered = {DISCUSSION_AT: discussion}
+        if templates:
+            context = make_context(context, request)
+            with context.bind_template(next(iter(templates.values()))):
+                for slot, part in templates.items():
+                    rendered[slot] = part.render(context).encode()
+        parts = [self.segments[0]]
+        for slot, segment in zip(self.slots, self.segments[1:], strict=True):
+            parts += [rendered[slot], segment]
+        return parts
+
+
+def framed_page(request, template_names: list[str], context: dict, copies, discussion):
+    """The article page for a reader with something of their own, around the page's shared
+    frame: only their parts are rendered (the comment form, their pending comments, their
+    menu and messages). None when the page is not kept (a query string served fresh, the
+    cache off or away)."""
+    variant = page_variant(request)
+    if copies is None or variant is None or copies.article_id != context["object"].pk:
+        return None
+    key = copies.key("frame", variant)
+    frame = copies.get(key)
+    if frame is None:
+        parts = []
+        html = render_to_string(template_names, {**context, FRAME: parts}, request=request)
+        frame = Frame.of(html, parts)
+        local_pages.put(key, frame)
+    response = HttpResponse()
+    # Encoded by the page cache (page_with_discussion), as a page rendered whole.
+    response.page_parts = frame.parts(request, context, discussion.body)
+    response.context_data = context
+    return response
 
 
 def _private(response):

@@ -9,6 +9,7 @@ from articles.page_cache import (
     ArticleCopies,
     article_discussion,
     cached_article_page,
+    framed_page,
 )
 from comments.models import Comment
 from comments.selectors import SORTS, thread_page_number
@@ -34,6 +35,8 @@ class ArticleDetailView(DetailView):
     """The article and its discussion; the discussion comes from the page cache when it may
     (articles/page_cache.py), and what is the reader's own is rendered around it."""
 
+    template_name = "articles/article_detail.html"
+
     def get_queryset(self):
         return Article.objects.published().with_comment_counts()
 
@@ -44,7 +47,13 @@ class ArticleDetailView(DetailView):
         canonical = _canonical_query(request, self.discussion.page_number)
         if canonical is not None:
             return redirect(f"{request.path}{canonical}")
-        response = self.render_to_response(self.get_context_data(object=self.object))
+        context = self.get_context_data(object=self.object)
+        framed = framed_page(
+            request, self.get_template_names(), context, copies, self.discussion
+        )
+        if framed is not None:
+            return framed
+        response = self.render_to_response(context)
         # The page cache joins the discussion in where the template leaves DISCUSSION_AT.
         response.discussion_body = self.discussion.body
         return response

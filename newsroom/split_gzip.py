@@ -8,9 +8,10 @@ referring back across it (a full flush), so a response is the stored parts with 
 own parts between them: one valid deflate stream in one gzip member (RFC 1951, RFC 1952).
 
 Per response that costs only the reader's own parts. A short one (the CSRF field, a reader's
-menu) goes into the stream as it is, in a stored block: setting up a compressor costs more
-than serving a cached page (tens of microseconds), and text that is not compressed cannot
-tell anything about itself through its compressed size. Longer ones are deflated. The page's
+menu, the comment form) goes into the stream as it is, in a stored block: setting up a
+compressor costs more than serving a cached page (tens of microseconds), and text that is not
+compressed cannot tell anything about itself through its compressed size. Longer ones (a page
+built whole) are deflated. The page's
 checksum is not read again either: a shared part keeps its own CRC-32 and what its length
 does to the CRC of whatever comes before it (a linear map, as zlib's crc32_combine uses), so
 joining it costs a few operations, not a pass over 100 KB.
@@ -33,8 +34,9 @@ MAX_RANDOM_BYTES = 100
 HEADER = b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x00\xff"
 # An empty final block (fixed Huffman codes, end of block at once): the end of the stream.
 LAST_BLOCK = b"\x03\x00"
-# A reader's own text shorter than this goes into the stream uncompressed.
-STORE_BELOW = 1024
+# A reader's own text shorter than this goes into the stream uncompressed (the comment form
+# with its reader's name is about 2 KB).
+STORE_BELOW = 4096
 # The most a stored block holds (its length is two bytes).
 STORED_MAX = 0xFFFF
 
