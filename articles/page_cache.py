@@ -19,7 +19,7 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +29,7 @@ from django.template import engines
 from django.template.context import make_context
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -355,6 +356,9 @@ class Frame:
         if templates:
             context = make_context(context, request)
             with context.bind_template(next(iter(templates.values()))):
+                # Above the context processors' values: the token masked as Django masks it,
+                # in a fraction of the time (newsroom/csrf.py).
+                context["csrf_token"] = SimpleLazyObject(partial(get_token, request))
                 for slot, part in templates.items():
                     rendered[slot] = part.render(context).encode()
         parts = [self.segments[0]]

@@ -405,3 +405,24 @@ def test_a_message_is_shown_once_around_the_frame(article, settings):
     first = get(reader, article).content.decode()
     assert response.status_code == 302 and "your comment is published" in first
     assert "your comment is published" not in get(reader, article).content.decode()
+
+
+def test_a_reader_posts_with_the_token_of_the_page_rendered_around_the_frame(article, settings):
+    settings.COMMENT_RATE_LIMIT = "off"
+    get(Client(), article)
+    reader = remembered("Ann Smith", "ann@example.org")
+    reader.handler.enforce_csrf_checks = True
+    get(reader, article)
+    token = csrf_token(get(reader, article))
+    response = reader.post(
+        reverse("comments:post", args=[article.slug]),
+        {"name": "Ann", "email": "ann@example.com", "body": "Framed.", "parent": "",
+         "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    refused = reader.post(
+        reverse("comments:post", args=[article.slug]),
+        {"name": "Ann", "email": "ann@example.com", "body": "Forged.", "parent": "",
+         "csrfmiddlewaretoken": token[:-1] + ("A" if token[-1] != "A" else "B")},
+    )
+    assert refused.status_code == 403
