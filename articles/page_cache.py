@@ -211,8 +211,8 @@ class ArticleCopies:
 
 @dataclass(frozen=True)
 class Discussion:
-    # The discussion's HTML, compressed once for every page it is joined into.
-    body: Deflated
+    # The discussion's HTML; when it is kept, compressed once for every page it is joined into.
+    body: bytes | Deflated
     # The schema.org NewsArticle of the page, with the comments this page shows (JSON-LD).
     json_ld: SafeString
     page_number: int
@@ -233,7 +233,7 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
         # the reader to the last page.
         pages = copies.get(copies.key("pages"))
         if pages is not None and variant.page > pages:
-            return Discussion(Deflated.of(b""), mark_safe(""), pages)
+            return Discussion(b"", mark_safe(""), pages)
     discussion = discussion_page(
         article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
     )
@@ -247,10 +247,12 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
             article, discussion.items, absolute_url=request.build_absolute_uri
         )
     )
+    if not (key and discussion.page.number == variant.page):
+        # Served once: compressed with the rest of the page.
+        return Discussion(html.encode(), json_ld, discussion.page.number)
     body = Deflated.of(html.encode())
-    if key and discussion.page.number == variant.page:
-        local_pages.put(key, (body, str(json_ld)))
-        local_pages.put(copies.key("pages"), discussion.page.paginator.num_pages)
+    local_pages.put(key, (body, str(json_ld)))
+    local_pages.put(copies.key("pages"), discussion.page.paginator.num_pages)
     return Discussion(body, json_ld, discussion.page.number)
 
 

@@ -41,8 +41,15 @@ STORE_BELOW = 4096
 STORED_MAX = 0xFFFF
 
 
-def _deflated(data: bytes) -> bytes:
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+# Shared parts are compressed once, as GZipMiddleware would; text compressed for one answer at
+# the fastest level, which costs a sixth of the time (0.13 ms against 0.8 ms for a 155 KB page
+# built whole) for an answer a sixth larger.
+SHARED_LEVEL = 6
+OWN_LEVEL = 1
+
+
+def _deflated(data: bytes, level: int = SHARED_LEVEL) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
     return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
 
 
@@ -98,7 +105,7 @@ def gzip_joined(parts: Iterable[bytes | Deflated]) -> bytes:
         data = b"".join(pending)
         pending.clear()
         if data:
-            blocks.append(_stored(data) if len(data) < STORE_BELOW else _deflated(data))
+            blocks.append(_stored(data) if len(data) < STORE_BELOW else _deflated(data, OWN_LEVEL))
 
     for part in parts:
         if isinstance(part, Deflated):
