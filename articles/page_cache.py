@@ -61,6 +61,9 @@ CSRF_FIELD_RE = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" va
 # original (expired after ARTICLE_PAGE_CACHE_SECONDS, evicted, flushed) by more than a few
 # seconds, for one fetch from the shared cache per copy, per process, every LOCAL_SECONDS.
 LOCAL_SECONDS = 10
+# In every key: a copy stored by an earlier version of this code, in another shape, is never
+# read. Raise it when the shape of what is stored changes.
+COPY_FORMAT = "f2"
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,11 @@ def page_variant(request) -> Variant | None:
 
 def is_plain_reader(request) -> bool:
     """Whether this reader's page holds nothing of their own, so the shared copy fits."""
-    if request.user.is_authenticated or own_pending_ids(request.session):
-        return False
     cookies = request.COOKIES
+    # Without a session cookie there is no session to read: nobody signed in, nothing pending.
+    has_session = settings.SESSION_COOKIE_NAME in cookies
+    if has_session and (request.user.is_authenticated or own_pending_ids(request.session)):
+        return False
     remembers = AUTHOR_COOKIE in cookies or EMAIL_COOKIE in cookies
     if remembers and CommentForm.initial_for(request).get("remember"):
         return False
@@ -188,7 +193,8 @@ class ArticleCopies:
     def key(self, kind: str, variant: Variant | None = None) -> str:
         epoch, version = self.versions
         part = f":{variant.key()}" if variant else ""
-        return f"article-{kind}:{self.article_id}:{epoch}.{version}:{self.slug}{part}"
+        versions = f"{COPY_FORMAT}.{epoch}.{version}"
+        return f"article-{kind}:{self.article_id}:{versions}:{self.slug}{part}"
 
     def get(self, key: str):
         try:
