@@ -76,6 +76,8 @@ class ArticleDetailView(DetailView):
 def _canonical_query(request, page_number: int) -> str | None:
     """The query string to send the reader to when theirs asks for a page that does not exist
     (beyond the last, 0, not a number) or an unknown order; None when theirs is fine."""
+    if not request.META.get("QUERY_STRING"):
+        return None
     params = request.GET.copy()
     page, sort = params.get("page"), params.get("sort")
     wrong_page = page is not None and page != str(page_number)
