@@ -21,7 +21,7 @@
 
 Targets: the 1,000-comment page renders in under 100 ms; by server CPU per request, the cached
 page reaches 0.8 x "hello", the pages rendered around the cached frame 0.25 x, the page built
-whole 0.05 x (bench/harness.py, TARGETS). The data lives in a throwaway SQLite file.
+whole 0.049 x (bench/harness.py, TARGETS). The data lives in a throwaway SQLite file.
 bench_cache.py measures the same on PostgreSQL and Redis.
 """
 
