@@ -19,25 +19,29 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.template import engines
+from django.template.context import make_context
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from articles import structured_data
 from articles.cache import article_page_versions
-from comments.forms import CommentForm
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, CommentForm
 from comments.selectors import SORTS, default_sort, discussion_page
 from comments.session import own_pending_ids
+from newsroom.csrf import get_token
 from newsroom.redis_cache import CACHE_ERRORS
 from newsroom.split_gzip import Deflated, gzip_joined, joined
+from newsroom.templatetags.page_parts import FRAME, PART_AT
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +54,16 @@ CSRF_PLACEHOLDER = b"<newsroom-csrf-field>"
 # Where the page template leaves the discussion, joined in compressed (escaped text never holds
 # a raw "<" either).
 DISCUSSION_AT = "<newsroom-discussion>"
+SLOT_RE = re.compile(f"({re.escape(PART_AT)}|{re.escape(DISCUSSION_AT)})")
 CSRF_FIELD_RE = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" value="[^"<>]+">')
 # How long a process serves a copy from its own memory. Every request reads the versions, so no
 # copy is served under an old version; the lifetime keeps a copy from outliving its shared
 # original (expired after ARTICLE_PAGE_CACHE_SECONDS, evicted, flushed) by more than a few
 # seconds, for one fetch from the shared cache per copy, per process, every LOCAL_SECONDS.
 LOCAL_SECONDS = 10
+# In every key: a copy stored by an earlier version of this code, in another shape, is never
+# read. Raise it when the shape of what is stored changes.
+COPY_FORMAT = "f2"
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ def page_variant(request) -> Variant | None:
     Only the page number and a known order are kept apart: other or odd parameters are served
     fresh, so made-up query strings cannot fill the cache.
     """
+    if not request.META.get("QUERY_STRING"):
+        return Variant(1, DEFAULT_SORT)
     params = request.GET
     if not set(params) <= {"page", "sort"} or any(len(params.getlist(k)) > 1 for k in params):
         return None
@@ -86,9 +96,13 @@ def page_variant(request) -> Variant | None:
 
 def is_plain_reader(request) -> bool:
     """Whether this reader's page holds nothing of their own, so the shared copy fits."""
-    if request.user.is_authenticated or own_pending_ids(request.session):
+    cookies = request.COOKIES
+    # Without a session cookie there is no session to read: nobody signed in, nothing pending.
+    has_session = settings.SESSION_COOKIE_NAME in cookies
+    if has_session and (request.user.is_authenticated or own_pending_ids(request.session)):
         return False
-    if CommentForm.initial_for(request).get("remember"):
+    remembers = AUTHOR_COOKIE in cookies or EMAIL_COOKIE in cookies
+    if remembers and CommentForm.initial_for(request).get("remember"):
         return False
     # len() reads the waiting messages without marking them shown.
     return not len(messages.get_messages(request))
@@ -179,7 +193,8 @@ class ArticleCopies:
     def key(self, kind: str, variant: Variant | None = None) -> str:
         epoch, version = self.versions
         part = f":{variant.key()}" if variant else ""
-        return f"article-{kind}:{self.article_id}:{epoch}.{version}:{self.slug}{part}"
+        versions = f"{COPY_FORMAT}.{epoch}.{version}"
+        return f"article-{kind}:{self.article_id}:{versions}:{self.slug}{part}"
 
     def get(self, key: str):
         try:
@@ -202,8 +217,8 @@ class ArticleCopies:
 
 @dataclass(frozen=True)
 class Discussion:
-    # The discussion's HTML, compressed once for every page it is joined into.
-    body: Deflated
+    # The discussion's HTML; when it is kept, compressed once for every page it is joined into.
+    body: bytes | Deflated
     # The schema.org NewsArticle of the page, with the comments this page shows (JSON-LD).
     json_ld: SafeString
     page_number: int
@@ -225,7 +240,7 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
         # the reader to the last page.
         pages = copies.get(copies.key("pages"))
         if pages is not None and variant.page > pages:
-            return Discussion(Deflated.of(b""), mark_safe(""), pages, pages)
+            return Discussion(b"", mark_safe(""), pages, pages)
     discussion = discussion_page(
         article=article, page_number=_page_asked(request), sort=request.GET.get("sort")
     )
@@ -239,11 +254,15 @@ def article_discussion(request, article, copies: ArticleCopies | None) -> Discus
             article, discussion.items, absolute_url=request.build_absolute_uri
         )
     )
+    if not (key and discussion.page.number == variant.page):
+        # Served once: compressed with the rest of the page.
+        return Discussion(
+            html.encode(), json_ld, discussion.page.number, discussion.page.paginator.num_pages
+        )
     body = Deflated.of(html.encode())
     page_count = discussion.page.paginator.num_pages
-    if key and discussion.page.number == variant.page:
-        local_pages.put(key, (body, str(json_ld), page_count))
-        local_pages.put(copies.key("pages"), page_count)
+    local_pages.put(key, (body, str(json_ld), page_count))
+    local_pages.put(copies.key("pages"), page_count)
     return Discussion(body, json_ld, discussion.page.number, page_count)
 
 
@@ -280,35 +299,108 @@ class SharedPage:
             field = format_html(
                 '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
             ).encode()
-        response = HttpResponse(content_type=self.content_type)
-        return encoded(request, response, [self.head, field, self.tail])
+        # A new response: its headers are written as they are, not merged into (as _private
+        # and encoded() do, at a cost that counts on this path).
+        response = HttpResponse(
+            content_type=self.content_type,
+            headers={"Cache-Control": "private", "Vary": "Accept-Encoding, Cookie"},
+        )
+        return _with_content(request, response, [self.head, field, self.tail])
+
+
+def _with_content(request, response, parts: list[bytes | Deflated]):
+    if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        response.content = gzip_joined(parts)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response.content = joined(parts)
+    return response
 
 
 def encoded(request, response, parts: list[bytes | Deflated]):
     """`response` with `parts` as its content, gzipped when the client accepts it: shared parts
     are compressed once (newsroom/split_gzip.py), and GZipMiddleware leaves an encoded answer
     alone."""
-    if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
-        response.content = gzip_joined(parts)
-        response["Content-Encoding"] = "gzip"
-    else:
-        response.content = joined(parts)
     patch_vary_headers(response, ["Accept-Encoding"])
-    return response
+    return _with_content(request, response, parts)
 
 
 def _page_parts(response) -> list[bytes | Deflated]:
-    """A rendered article page in parts: before the discussion, the discussion (the view sets
-    `discussion_body` on its response), after it."""
+    """An article page in parts: those of a framed page (`page_parts`), or those of a page
+    rendered whole, before the discussion, the discussion (the view sets `discussion_body`),
+    after it."""
+    if (parts := getattr(response, "page_parts", None)) is not None:
+        return parts
     head, _, tail = response.content.partition(DISCUSSION_AT.encode())
     return [head, response.discussion_body, tail]
 
 
 def page_with_discussion(request, response):
-    """A rendered article page with its discussion where the template left DISCUSSION_AT."""
-    if getattr(response, "discussion_body", None) is None:
+    """An article page's answer, its parts joined (and compressed) into its content."""
+    if not hasattr(response, "page_parts") and getattr(response, "discussion_body", None) is None:
         return response
     return encoded(request, response, _page_parts(response))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """An article page without what is a reader's own, shared by every reader of the page: its
+    text in shared segments, and between each two the slot they leave, the name of a reader's
+    part (newsroom/templatetags/page_parts.py) or DISCUSSION_AT."""
+
+    segments: tuple[Deflated, ...]
+    slots: tuple[str, ...]
+
+    @classmethod
+    def of(cls, html: str, parts: list[str]) -> "Frame":
+        pieces = SLOT_RE.split(html)
+        names = iter(parts)
+        slots = tuple(piece if piece == DISCUSSION_AT else next(names) for piece in pieces[1::2])
+        return cls(tuple(Deflated.of(piece.encode()) for piece in pieces[::2]), slots)
+
+    def parts(self, request, context: dict, discussion: bytes | Deflated) -> list:
+        """The page for this reader: their parts rendered with the page's `context`."""
+        engine = engines["django"].engine
+        templates = {
+            slot: engine.get_template(slot) for slot in self.slots if slot != DISCUSSION_AT
+        }
+        rendered = {DISCUSSION_AT: discussion}
+        if templates:
+            context = make_context(context, request)
+            with context.bind_template(next(iter(templates.values()))):
+                # Above the context processors' values: the token masked as Django masks it,
+                # in a fraction of the time (newsroom/csrf.py).
+                context["csrf_token"] = SimpleLazyObject(partial(get_token, request))
+                for slot, part in templates.items():
+                    rendered[slot] = part.render(context).encode()
+        parts = [self.segments[0]]
+        for slot, segment in zip(self.slots, self.segments[1:], strict=True):
+            parts += [rendered[slot], segment]
+        return parts
+
+
+def framed_page(
+    request, template_names: list[str], context: dict, copies, discussion
+) -> HttpResponse | None:
+    """The article page for a reader with something of their own, around the page's shared
+    frame: only their parts are rendered (the comment form, their pending comments, their
+    menu and messages). None when the page is not kept (a query string served fresh, the
+    cache off or away)."""
+    variant = page_variant(request)
+    if copies is None or variant is None or copies.article_id != context["object"].pk:
+        return None
+    key = copies.key("frame", variant)
+    frame = copies.get(key)
+    if frame is None:
+        parts = []
+        html = render_to_string(template_names, {**context, FRAME: parts}, request=request)
+        frame = Frame.of(html, parts)
+        local_pages.put(key, frame)
+    response = HttpResponse()
+    # Encoded by the page cache (page_with_discussion), as a page rendered whole.
+    response.page_parts = frame.parts(request, context, discussion.body)
+    response.context_data = context
+    return response
 
 
 def _private(response):
@@ -359,7 +451,7 @@ def cached_article_page(article_id_for):
                     return _private(page_with_discussion(request, response))
                 stored = SharedPage.of(joined(_page_parts(response)), response["Content-Type"])
                 local_pages.put(key, stored)
-            return _private(stored.response(request))
+            return stored.response(request)
 
         return wrapper
 

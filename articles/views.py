@@ -18,6 +18,7 @@ from articles.page_cache import (
     ArticleCopies,
     article_discussion,
     cached_article_page,
+    framed_page,
     local_pages,
 )
 from comments.models import Comment
@@ -50,6 +51,8 @@ class ArticleDetailView(DetailView):
     """The article and its discussion; the discussion comes from the page cache when it may
     (articles/page_cache.py), and what is the reader's own is rendered around it."""
 
+    template_name = "articles/article_detail.html"
+
     def get_queryset(self):
         return Article.objects.published().with_comment_counts()
 
@@ -60,7 +63,13 @@ class ArticleDetailView(DetailView):
         canonical = _canonical_query(request, self.discussion.page_number)
         if canonical is not None:
             return redirect(f"{request.path}{canonical}")
-        response = self.render_to_response(self.get_context_data(object=self.object))
+        context = self.get_context_data(object=self.object)
+        framed = framed_page(
+            request, self.get_template_names(), context, copies, self.discussion
+        )
+        if framed is not None:
+            return framed
+        response = self.render_to_response(context)
         # The page cache joins the discussion in where the template leaves DISCUSSION_AT.
         response.discussion_body = self.discussion.body
         return response
@@ -85,6 +94,8 @@ class ArticleDetailView(DetailView):
 def _canonical_query(request, page_number: int) -> str | None:
     """The query string to send the reader to when theirs asks for a page that does not exist
     (beyond the last, 0, not a number) or an unknown order; None when theirs is fine."""
+    if not request.META.get("QUERY_STRING"):
+        return None
     params = request.GET.copy()
     page, sort = params.get("page"), params.get("sort")
     wrong_page = page is not None and page != str(page_number)

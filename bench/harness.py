@@ -253,35 +253,34 @@ def views_per_second(
     }
 
 
-def print_rates(rates: dict[str, Rate], baseline: str) -> None:
-    """Each view's requests per second and server CPU per request, each beside the baseline's
-    (for CPU, the baseline's time over the view's: the share of its throughput)."""
-    base = rates[baseline]
-    print(
-        f"{'view':<30} {'req/s':>8} {'x ' + baseline:>8} {'CPU ms/req':>11} {'x ' + baseline:>8}"
-    )
-    for name, rate in rates.items():
-        print(
-            f"{name:<30} {rate.per_second:>8.0f} {rate.per_second / base.per_second:>8.2f} "
-            f"{rate.cpu_ms:>11.3f} {base.cpu_ms / rate.cpu_ms:>8.2f}"
-        )
-
-
 # The figures the page cache must reach, as shares of the "hello" view's throughput in server
-# CPU time per request.
+# CPU time per request. A page built whole (a cold cache) must be no slower than before the
+# frame was cached: 1.38 ms for hello against 28 ms, 0.049 x, in the README's table then.
 TARGETS = {
     "article, cached": 0.8,
     "article, remembered name": 0.25,
     "article, own pending comment": 0.25,
     "article, signed in": 0.25,
+    "article, built anew": 0.049,
 }
 
 
-def targets_print(rates: dict[str, Rate]) -> None:
-    for name, share in TARGETS.items():
-        reached = rates["hello"].cpu_ms / rates[name].cpu_ms
-        verdict = "met" if reached >= share else "NOT met"
+def print_rates(rates: dict[str, Rate], baseline: str) -> None:
+    """Each view's requests per second and server CPU per request, each beside the baseline's
+    (for CPU, the baseline's time over the view's: the share of its throughput), and the
+    target the view's CPU share must reach, met or not."""
+    base = rates[baseline]
+    print(
+        f"{'view':<30} {'req/s':>8} {'x ' + baseline:>8} {'CPU ms/req':>11} {'x ' + baseline:>8}"
+        f"  target (CPU)"
+    )
+    for name, rate in rates.items():
+        share = base.cpu_ms / rate.cpu_ms
+        target = ""
+        if name in TARGETS:
+            verdict = "met" if share >= TARGETS[name] else "NOT met"
+            target = f"  >= {TARGETS[name]:.3g}  {verdict}"
         print(
-            f"target: {name} at least {share:.2f} x hello: {verdict} "
-            f"({reached:.2f}, by server CPU per request)"
+            f"{name:<30} {rate.per_second:>8.0f} {rate.per_second / base.per_second:>8.2f} "
+            f"{rate.cpu_ms:>11.3f} {share:>8.2f}{target}"
         )

@@ -380,3 +380,63 @@ def test_a_flood_of_page_requests_leaves_the_posting_limit_standing(
     for n in range(1_000):
         get(flood, article, page=n + 1)
     assert post(3) == 429
+
+
+def test_the_frame_shared_by_readers_holds_nothing_of_the_reader_it_was_built_for(
+    article, settings, django_assert_num_queries
+):
+    user = get_user_model().objects.create_user("Zebulon", password="x" * 20)
+    signed_in = Client()
+    signed_in.force_login(user)
+    # The frame is built for the signed-in reader, then serves a remembered one.
+    assert "Commenting as <strong>Zebulon</strong>" in get(signed_in, article).content.decode()
+    copies = local_pages.copies.items()
+    frames = [copy for key, (_, copy) in copies if key.startswith("article-frame:")]
+    assert len(frames) == 1
+    shared = b"".join(segment.raw for segment in frames[0].segments)
+    assert b"Zebulon" not in shared and b"csrfmiddlewaretoken" not in shared
+    # The threads are joined in apart (the head's schema.org record names the comments).
+    assert b"Opinion number 19." not in shared.partition(b"</head>")[2]
+
+    reader = remembered("Ann Smith", "ann@example.org")
+    with django_assert_num_queries(0):
+        cached = get(reader, article)
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 0
+    built = get(reader, article)
+    assert without_csrf_tokens(cached) == without_csrf_tokens(built)
+    assert "Zebulon" not in cached.content.decode()
+
+
+def test_a_message_is_shown_once_around_the_frame(article, settings):
+    settings.COMMENT_RATE_LIMIT = "off"
+    reader = remembered("Ann Smith", "ann@example.org")
+    get(reader, article)
+    response = reader.post(
+        reverse("comments:post", args=[article.slug]),
+        {"name": "Ann", "email": "ann@example.com", "body": "Thanks.", "parent": "",
+         "remember": "on"},
+    )
+    first = get(reader, article).content.decode()
+    assert response.status_code == 302 and "your comment is published" in first
+    assert "your comment is published" not in get(reader, article).content.decode()
+
+
+def test_a_reader_posts_with_the_token_of_the_page_rendered_around_the_frame(article, settings):
+    settings.COMMENT_RATE_LIMIT = "off"
+    get(Client(), article)
+    reader = remembered("Ann Smith", "ann@example.org")
+    reader.handler.enforce_csrf_checks = True
+    get(reader, article)
+    token = csrf_token(get(reader, article))
+    response = reader.post(
+        reverse("comments:post", args=[article.slug]),
+        {"name": "Ann", "email": "ann@example.com", "body": "Framed.", "parent": "",
+         "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    refused = reader.post(
+        reverse("comments:post", args=[article.slug]),
+        {"name": "Ann", "email": "ann@example.com", "body": "Forged.", "parent": "",
+         "csrfmiddlewaretoken": token[:-1] + ("A" if token[-1] != "A" else "B")},
+    )
+    assert refused.status_code == 403

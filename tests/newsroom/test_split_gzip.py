@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from newsroom.split_gzip import Deflated, gzip_joined, joined
+from newsroom.split_gzip import STORED_MAX, Deflated, gzip_joined, joined
 
 
 def one_member(data: bytes) -> bytes:
@@ -51,3 +51,19 @@ def test_a_shared_part_is_compressed_once_and_joined_as_it_is():
 def test_the_header_carries_a_file_name_of_random_length():
     page = Deflated.of(b"a page " * 100)
     assert len({len(gzip_joined([page, b"x"])) for _ in range(30)}) > 1
+
+
+def test_a_readers_short_part_is_stored_as_it_is_and_a_long_one_deflated():
+    shared = Deflated.of(b"<p>shared</p>" * 1000)
+    short, long = b"token " * 20, b"a reader's own long text " * 2000
+    for own in (short, long, os.urandom(STORED_MAX + 10)):
+        answer = gzip_joined([shared, own, shared])
+        assert one_member(answer) == shared.raw + own + shared.raw
+    assert short in gzip_joined([shared, short, shared])
+    assert long not in gzip_joined([shared, long, shared])
+
+
+@pytest.mark.parametrize("before", [b"", b"x", os.urandom(3000)])
+def test_a_shared_part_carries_its_checksum_after_any_text(before):
+    part = Deflated.of(os.urandom(5000) + b"shared")
+    assert part.crc_after(zlib.crc32(before)) == zlib.crc32(before + part.raw)
