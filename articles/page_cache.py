@@ -84,7 +84,7 @@ def page_variant(request) -> Variant | None:
     fresh, so made-up query strings cannot fill the cache.
     """
     if not request.META.get("QUERY_STRING"):
-        return Variant(1, DEFAULT_SORT)
+        return Variant(1, default_sort())
     params = request.GET
     if not set(params) <= {"page", "sort"} or any(len(params.getlist(k)) > 1 for k in params):
         return None
