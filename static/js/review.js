@@ -60,7 +60,8 @@
     const data = new FormData(form);
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
     data.set("fragment", "1");
-    load(fetch(form.action, {
+    // Not form.action: the form's button named "action" shadows that property.
+    load(fetch(form.getAttribute("action"), {
       method: "POST", body: data, credentials: "same-origin",
       headers: { Accept: "application/json" },
     }));
