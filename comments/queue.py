@@ -48,6 +48,20 @@ class Review:
     decisions: list[Decision] = field(default_factory=list)
     others: list[Comment] = field(default_factory=list)
 
+    @property
+    def report_groups(self) -> list[tuple[str, int, list[str]]]:
+        """The open reports by reason, most frequent first: (reason, how many, details)."""
+        groups: dict[str, list[Report]] = {}
+        for report in self.reports:
+            groups.setdefault(report.get_reason_display(), []).append(report)
+        return sorted(
+            (
+                (label, len(reports), [report.detail for report in reports if report.detail])
+                for label, reports in groups.items()
+            ),
+            key=lambda group: -group[1],
+        )
+
 
 def commenter_status_label(commenter: Commenter) -> str:
     """The status in force now (`with_current_status`), with its end when it has one."""

@@ -512,3 +512,23 @@ def test_an_account_commenter_record_is_shown_with_a_timed_status(mod_client):
     response = mod_client.get(REVIEW, {"comment": comment.pk})
 
     assert "Comments held for review" in response.content.decode()
+
+
+def test_the_open_reports_are_grouped_by_reason_most_frequent_first(mod_client):
+    comment = make_comment(make_article())
+    for n, (reason, detail) in enumerate(
+        [("spam", ""), ("abuse", "Insults"), ("abuse", ""), ("abuse", "Threat")]
+    ):
+        Report.objects.create(comment=comment, reason=reason, detail=detail,
+                              reporter=f"ip:192.0.2.{n}")
+    Report.objects.create(comment=comment, reason="off_topic", resolved=True, reporter="ip:x")
+
+    response = mod_client.get(REVIEW, {"comment": comment.pk})
+
+    assert response.context["review"].report_groups == [
+        ("Abuse or personal attack", 3, ["Insults", "Threat"]),
+        ("Spam", 1, []),
+    ]
+    page = response.content.decode()
+    assert "4 open reports" in page
+    assert "Abuse or personal attack ×3: “Insults”; “Threat”" in page
