@@ -27,7 +27,17 @@ from comments.services import BlockTarget
 UNDO_KEY = "review_undo"
 # The removal reasons by key: 1 to 9, then 0 for the tenth.
 REASON_KEYS = "1234567890"
-ACTIONS = ("approve", "remove", "spam", "feature", "block", "undo")
+# The queue's admin action that makes each decision. `feature_comments` is the action that
+# features a comment as an editors' pick: until the queue has it (and Comment a `featured`
+# field) the `f` key and button show as unavailable.
+DECISIONS = {
+    "approve": "approve_comments",
+    "remove": "remove_comments",
+    "spam": "mark_spam",
+    "feature": "feature_comments",
+    "block": "block_commenters",
+}
+ACTIONS = (*DECISIONS, "undo")
 
 
 class ReviewForm(forms.Form):
@@ -47,12 +57,12 @@ class ReviewForm(forms.Form):
         return cleaned
 
 
-def featuring_available() -> bool:
-    """Whether comments can be featured as editors' picks (a `featured` field on Comment).
-
-    Until they can, the screen shows the `f` key as unavailable and refuses the decision.
-    """
-    return any(field.name == "featured" for field in Comment._meta.get_fields())
+def featuring_available(model_admin) -> bool:
+    """Whether comments can be featured as editors' picks: a `featured` field on Comment and
+    the queue's `feature_comments` action. Until then the screen shows the `f` key as
+    unavailable and refuses the decision."""
+    has_field = any(field.name == "featured" for field in Comment._meta.get_fields())
+    return has_field and hasattr(model_admin, DECISIONS["feature"])
 
 
 def review_url(comment_id: int | None) -> str:
@@ -88,7 +98,7 @@ def _context(request, model_admin, review, **extra) -> dict:
         "reasons": reasons,
         "block_form": BlockForm(),
         "decision_form": DecisionForm(),
-        "featuring": featuring_available(),
+        "featuring": featuring_available(model_admin),
         "undo": _undo_offered(request),
         "undo_seconds": services.UNDO_SECONDS,
         "queue_url": reverse("admin:comments_commentqueue_changelist"),
@@ -161,7 +171,7 @@ def _decide(request, model_admin):
     following = form.cleaned_data["next"]
     if action == "undo":
         return _undo(request, model_admin, fragment=fragment)
-    if action == "feature" and not featuring_available():
+    if action == "feature" and not featuring_available(model_admin):
         return _refused(request, model_admin, comment_id=pk, fragment=fragment,
                         message="Featuring comments is not available yet.")
     comments = model_admin.get_queryset(request).filter(pk=pk)
@@ -174,12 +184,7 @@ def _decide(request, model_admin):
         message, forms_shown = refusal
         return _refused(request, model_admin, comment_id=pk, fragment=fragment, message=message,
                         **forms_shown)
-    decide = {
-        "approve": model_admin.approve_comments,
-        "remove": model_admin.remove_comments,
-        "spam": model_admin.mark_spam,
-        "block": model_admin.block_commenters,
-    }[action]
+    decide = getattr(model_admin, DECISIONS[action])
     decide(request, comments)
     _undo_remember(request, pk, before, blocked=action == "block")
     review = (queue.review_for(following) if following else None) or queue.review_for(None)
