@@ -5,6 +5,8 @@ and when, and refreshes the article pages. Moderation only changes a comment's s
 Django's explicit "delete" removes rows.
 """
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -13,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
@@ -517,6 +519,16 @@ class CommentQueueAdmin(CommentAdmin):
 
     def get_ordering(self, request):
         return [F("open_report_count").desc(), F("created").asc(nulls_first=True), "pk"]
+
+    def get_urls(self):
+        # Imported here: the review screen runs this module's actions.
+        from comments.review import review_view
+
+        review = self.admin_site.admin_view(partial(review_view, model_admin=self))
+        return [
+            path("review/", review, name="comments_commentqueue_review"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         extra = {"report_threshold": settings.COMMENTS_REPORT_THRESHOLD, **(extra_context or {})}

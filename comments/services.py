@@ -864,3 +864,69 @@ def commenters_premoderate_by_rule(*, commenter_ids: Collection[int | None]) -> 
         if updated:
             caught.append(match.commenter_id)
     return caught
+
+
+# How long a moderator may take back a decision they made.
+UNDO_SECONDS = 30
+
+
+class UndoRefused(Exception):
+    """The decision cannot be taken back; the message says why, for the moderator."""
+
+
+@lock_waits_bounded()
+@transaction.atomic
+def decision_undo(
+    *,
+    decision_id: int,
+    moderator: AbstractBaseUser,
+    previous_status: str,
+    previous_reason: str = "",
+) -> Comment:
+    """Take back `moderator`'s latest decision on a comment within UNDO_SECONDS: the comment gets
+    `previous_status` again (with `previous_reason` for a removal or spam), the readers' reports
+    that decision resolved are open again, and the undo is a Decision of its own.
+
+    Raises UndoRefused when the decision is not the comment's latest, is another moderator's, or
+    is older than UNDO_SECONDS.
+    """
+    decision = Decision.objects.filter(pk=decision_id).first()
+    if decision is None or decision.moderator_id != moderator.pk:
+        raise UndoRefused("There is no decision of yours to undo.")
+    if previous_status not in Comment.Status.values:
+        raise ValueError(f"Unknown comment status {previous_status!r}.")
+    comment = Comment.objects.only("article_id").get(pk=decision.comment_id)
+    lock_article(comment.article_id)
+    history = list(
+        Decision.objects.filter(comment_id=comment.pk).order_by("-created", "-pk")[:2]
+    )
+    if history[0].pk != decision.pk:
+        raise UndoRefused("Another decision on this comment came since; it was not undone.")
+    now = timezone.now()
+    if now - decision.created > timedelta(seconds=UNDO_SECONDS):
+        raise UndoRefused(f"Too late: a decision can be undone within {UNDO_SECONDS} seconds.")
+    reason = (
+        _reason_checked(previous_status, previous_reason or Decision.Reason.OTHER)
+        if previous_status in REMOVING
+        else ""
+    )
+    # The reports this decision resolved: those filed since the decision before it.
+    resolved = Report.objects.filter(
+        comment_id=comment.pk, resolved=True, created__lte=decision.created
+    )
+    if len(history) > 1:
+        resolved = resolved.filter(created__gt=history[1].created)
+    resolved.update(resolved=False)
+    Comment.objects.filter(pk=comment.pk).update(
+        status=previous_status, removal_reason=reason, moderated_at=now, moderated_by=moderator
+    )
+    Decision.objects.create(
+        comment_id=comment.pk,
+        status=previous_status,
+        reason=reason,
+        note=f"Undid the decision of {timezone.localtime(decision.created):%H:%M:%S}.",
+        moderator=moderator,
+        created=now,
+    )
+    discussion_changed_send(comment.article_id)
+    return Comment.objects.get(pk=comment.pk)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db.models import Count
 
 from articles.models import Article
 from comments.models import Comment, HoldReason, Report
@@ -90,9 +91,23 @@ def test_take_the_readme_screenshots(browser, live_server):
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server.url}/admin/comments/commentqueue/")
     page.screenshot(path=str(OUT / "moderation-queue.png"))
+    # The review screen on a laptop, at a held reply, with the thread around it.
+    reply = (
+        Comment.objects.filter(article=article, level__gte=1)
+        .annotate(siblings=Count("parent__children"))
+        .order_by("-siblings", "tree_id", "lft")
+        .first()
+    )
+    Comment.objects.filter(pk=reply.pk).update(status="pending")
+    HoldReason.objects.create(comment=reply, code="links", detail="3")
+    Report.objects.create(comment=reply, reason="off_topic", reporter="ip:203.0.113.9",
+                          detail="Nothing to do with the article")
+    page.set_viewport_size({"width": 1366, "height": 1100})
+    page.goto(f"{live_server.url}/admin/comments/commentqueue/review/?comment={reply.pk}")
+    page.screenshot(path=str(OUT / "review-screen.png"))
     context.close()
 
     names = ("home", "article", "discussion", "discussion-phone", "reply-phone", "discussion-dark",
-             "moderation-queue")
+             "moderation-queue", "review-screen")
     for name in names:
         assert (OUT / f"{name}.png").stat().st_size > 10_000

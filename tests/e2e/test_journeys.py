@@ -634,3 +634,94 @@ def test_a_long_comment_folds_and_read_more_opens_it(browser, live_server, seede
     assert opened[0] == opened[1], f"still folded: {opened}"
     expect(comment.get_by_text("Show less")).to_be_visible()
     context.close()
+
+
+def queue_comments(count: int) -> list[Comment]:
+    """`count` comments of the seeds put back in the moderators' queue, oldest first."""
+    comments = list(Comment.objects.order_by("tree_id", "lft")[:count])
+    Comment.objects.filter(pk__in=[c.pk for c in comments]).update(status="pending")
+    return comments
+
+
+def sign_in_as_moderator(page, base: str) -> None:
+    moderator = User.objects.create_user("reviewer", password="a long reviewer passphrase",
+                                         is_staff=True)
+    moderator.groups.add(moderators_group())
+    page.goto(f"{base}/admin/login/")
+    page.get_by_label("Username").fill("reviewer")
+    page.get_by_label("Password").fill("a long reviewer passphrase")
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_a_moderator_decides_twenty_comments_by_keyboard_alone_then_undoes_one(
+    page, live_server, seeded
+):
+    queued = queue_comments(20)
+    sign_in_as_moderator(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/comments/commentqueue/review/")
+    # A full page load would forget this.
+    page.evaluate("window.reviewMarker = 'same page'")
+    main = page.locator("#review-main .review")
+    # Approve, remove for reason 5 (off-topic), spam, then again: 20 decisions.
+    plan = (["a"], ["r", "5"], ["s"], ["r", "2"])
+    keystrokes = 0
+    decided = []
+    for n in range(20):
+        current = int(main.get_attribute("data-comment"))
+        decided.append(current)
+        for key in plan[n % len(plan)]:
+            page.keyboard.press(key)
+            keystrokes += 1
+        if n < 19:
+            expect(main).not_to_have_attribute("data-comment", str(current))
+        else:
+            expect(page.get_by_role("heading", name="The queue is empty")).to_be_visible()
+        expect(page.locator("#review-heading")).to_be_focused()
+
+    assert keystrokes == 20 + 10  # one key per decision, one digit per removal
+    assert sorted(decided) == sorted(c.pk for c in queued)
+    assert page.evaluate("window.reviewMarker") == "same page"
+    statuses = dict(Comment.objects.filter(pk__in=decided).values_list("pk", "status"))
+    expected = {"a": "published", "r": "removed", "s": "spam"}
+    for n, pk in enumerate(decided):
+        assert statuses[pk] == expected[plan[n % len(plan)][0]], n
+    reasons = dict(Comment.objects.filter(pk__in=decided).values_list("pk", "removal_reason"))
+    assert reasons[decided[1]] == "off_topic" and reasons[decided[3]] == "abusive"
+    expect(page.locator("#review-live")).to_contain_text("1 comment removed.")
+
+    # The last decision (a removal) taken back: the comment is in the queue again, on screen.
+    page.keyboard.press("u")
+    expect(main).to_have_attribute("data-comment", str(decided[-1]))
+    expect(page.locator("#review-live")).to_contain_text("Undone")
+    assert Comment.objects.get(pk=decided[-1]).status == "pending"
+    assert page.evaluate("window.reviewMarker") == "same page"
+    assert page.url.endswith(f"?comment={decided[-1]}")
+
+
+def test_a_moderator_decides_three_comments_by_buttons_without_javascript(
+    browser, live_server, seeded
+):
+    first, second, third = queue_comments(3)
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    sign_in_as_moderator(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/comments/commentqueue/review/")
+
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("ul.messagelist")).to_contain_text("1 comment approved.")
+    page.get_by_label("Hate speech").check()
+    page.get_by_role("button", name="Remove", exact=True).click()
+    expect(page.locator("ul.messagelist")).to_contain_text("1 comment removed.")
+    page.get_by_role("button", name="Spam").click()
+    expect(page.locator("ul.messagelist")).to_contain_text("1 comment marked as spam.")
+    expect(page.get_by_role("heading", name="The queue is empty")).to_be_visible()
+
+    statuses = dict(
+        Comment.objects.filter(pk__in=[first.pk, second.pk, third.pk]).values_list(
+            "pk", "status"
+        )
+    )
+    assert sorted(statuses.values()) == ["published", "removed", "spam"]
+    assert Comment.objects.get(status="removed", pk__in=statuses).removal_reason == "hate_speech"
+    context.close()

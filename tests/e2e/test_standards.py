@@ -330,7 +330,8 @@ def test_the_schema_org_data_block_passes_the_content_security_policy(
 
 def moderation_pages(page, base: str, comment: Comment):
     """The moderators' pages of the queue, as a member of the Moderators group reaches them:
-    the queue, the removal and block dialogs, and a comment's page with its decision history."""
+    the queue, the removal and block dialogs, a comment's page with its decision history, and
+    the review screen."""
     from django.contrib.auth.models import User
 
     from comments.models import HoldReason, Report
@@ -355,6 +356,11 @@ def moderation_pages(page, base: str, comment: Comment):
         yield action, page
     page.goto(f"{base}/admin/comments/comment/{comment.pk}/change/")
     yield "comment", page
+    # The review screen, and with its block form open.
+    page.goto(f"{base}/admin/comments/commentqueue/review/?comment={comment.pk}")
+    yield "review", page
+    page.keyboard.press("b")
+    yield "review-block", page
 
 
 def test_axe_finds_no_serious_violation_on_the_moderation_pages(browser, live_server, seeded):
@@ -371,3 +377,44 @@ def test_axe_finds_no_serious_violation_on_the_moderation_pages(browser, live_se
                 found.append(f"{name}: {violation['id']} ({violation['impact']}): {targets}")
     context.close()
     assert not found, "\n".join(found)
+
+
+def test_the_review_screen_passes_the_checkers_on_a_phone_and_in_dark_mode(
+    browser, live_server, seeded, tmp_path
+):
+    """The review screen has markup of its own: the Nu checker finds no error in it, and axe no
+    serious or critical violation at 375 pixels or in dark mode, with its block form open."""
+    from django.contrib.auth.models import User
+
+    from comments.models import HoldReason, Report
+    from tests.helpers import moderators_group
+
+    required(AXE_JS.exists(), f"{AXE_JS} missing: run `npm ci` (make test does)")
+    _, comment = seeded
+    moderator = User.objects.create_user("checker", password="a long passphrase 1", is_staff=True)
+    moderator.groups.add(moderators_group())
+    HoldReason.objects.create(comment=comment, code="phrase", detail="rubbish")
+    Report.objects.create(comment=comment, reason="abuse", reporter="ip:203.0.113.1")
+    review = f"{live_server.url}/admin/comments/commentqueue/review/?comment={comment.pk}"
+    found, pages = [], {}
+    for screen in ("phone", "dark"):
+        context = browser.new_context(**SCREENS[screen], bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/login/")
+        page.get_by_label("Username").fill("checker")
+        page.get_by_label("Password").fill("a long passphrase 1")
+        page.get_by_role("button", name="Log in").click()
+        pages[f"review-{screen}"] = page.goto(review).text()
+        page.keyboard.press("b")
+        page.add_script_tag(path=str(AXE_JS))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [" ".join(node["target"]) for node in violation["nodes"]][:5]
+                found.append(f"{screen}: {violation['id']} ({violation['impact']}): {targets}")
+        context.close()
+    assert not found, "\n".join(found)
+    java = shutil.which("java")
+    required(VNU_JAR.exists() and java is not None, "vnu.jar or java missing")
+    errors, _ = nu_html_check(java, pages, tmp_path)
+    assert not errors, "\n".join(errors)
