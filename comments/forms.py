@@ -220,3 +220,17 @@ def _batched_label() -> str:
     if not minutes:
         return "A mail for each reply"
     return f"A mail for each thread, at most one every {minutes} minute{pluralize(minutes)}"
+
+
+class DataRequestForm(forms.Form):
+    """A guest's request for the link to their data, mailed to an address they confirmed."""
+
+    email = forms.EmailField(
+        label="Email address",
+        help_text="The address you confirmed when you commented.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter a valid email address, such as name@example.com.",
+        },
+    )

@@ -222,6 +222,15 @@ class Report(models.Model):
     detail = models.CharField(max_length=500, blank=True)
     reporter = models.CharField(max_length=100)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The account of a reader who reported while signed in, for their own data export; it
+    # plays no part in counting reporters.
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comment_reports",
+    )
     created = models.DateTimeField(auto_now_add=True)
     resolved = models.BooleanField(default=False)
 

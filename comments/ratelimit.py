@@ -1,5 +1,6 @@
 """The readers' rate limits, COMMENT_RATE_LIMIT: at most N comments per SECONDS from one IP
-address or one email, and as many reports from one IP address.
+address or one email, and as many reports from one IP address, and as many requests for a
+"Download my data" link from one IP address or for one email.
 
 Counted by newsroom/ratelimit.py in the Django cache, so with Redis configured the limit holds
 across every gunicorn worker.
@@ -25,6 +26,12 @@ def report_throttle(*, ip_address: str | None) -> int | None:
     comment for review by clearing its cookies.
     """
     return FixedWindow("report", _rate()).hit(ip=ip_address)
+
+
+def data_request_throttle(*, ip_address: str | None, email: str) -> int | None:
+    """Count one request for a "Download my data" link; the seconds to wait when an address
+    or a mailbox asks too often, so that the form cannot be used to flood a mailbox."""
+    return FixedWindow("data_request", _rate()).hit(ip=ip_address, email=email)
 
 
 def _rate():

@@ -732,6 +732,7 @@ def report_create(
     reason: str,
     detail: str,
     ip_address: str | None,
+    account: AbstractBaseUser | None = None,
 ) -> ReportResult:
     """Record a reader's report of `comment`, once per reporter (`reporter_key`).
 
@@ -749,6 +750,7 @@ def report_create(
                 detail=detail,
                 reporter=reporter_key(ip_address=ip_address),
                 ip_address=ip_address,
+                account=account,
             )
     except IntegrityError:
         return ReportResult(report=None)

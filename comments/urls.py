@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import profiles, unsubscribe, views
+from comments import data_download, profiles, unsubscribe, views
 
 app_name = "comments"
 
@@ -13,5 +13,15 @@ urlpatterns = [
     ),
     path("accounts/profile/", profiles.commenter_settings, name="settings"),
     path("comments/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path(
+        "accounts/profile/data/", data_download.account_data_download, name="account_data"
+    ),
+    path("comments/my-data/", data_download.data_request, name="data_request"),
+    path("comments/my-data/sent/", data_download.data_request_sent, name="data_request_sent"),
+    path(
+        "comments/my-data/<str:token>/",
+        data_download.guest_data_download,
+        name="data_download",
+    ),
     path("readers/<slug:handle>/", profiles.CommenterProfileView.as_view(), name="profile"),
 ]

@@ -380,6 +380,7 @@ def comment_report(request, slug, pk):
             reason=form.cleaned_data["reason"],
             detail=form.cleaned_data["detail"],
             ip_address=_client_ip(request),
+            account=request.user if request.user.is_authenticated else None,
         )
         if result.already_reported:
             messages.info(

@@ -352,5 +352,8 @@ COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
 COMMENTS_GUESTS = os.environ.get("COMMENTS_GUESTS", "").strip().lower() or "open"
 # A reader gets at most one reply mail per thread in this many minutes, collecting its replies.
 NOTIFY_BATCH_MINUTES = env_int("NOTIFY_BATCH_MINUTES", 10)
+# Comments' and reports' IP addresses and user agents are cleared after this many days
+# (`manage.py purge_personal_data`).
+COMMENTS_IP_RETENTION_DAYS = env_int("COMMENTS_IP_RETENTION_DAYS", 90)
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

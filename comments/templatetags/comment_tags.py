@@ -3,7 +3,7 @@ from django.template.defaultfilters import pluralize
 
 from comments.feedback import FORM_FEEDBACK
 from comments.forms import CommentForm
-from comments.guests import CLOSED, guest_policy, sign_in_url
+from comments.guests import CLOSED, guest_policy, is_verified_here, sign_in_url
 from comments.rendering import created_html, discussion_html
 from comments.text import body_html
 
@@ -19,12 +19,20 @@ def comment_form(context, article, form=None, parent=None):
     on its first field in error, and the messages tagged FORM_FEEDBACK (a held comment's
     confirmation) show in the form. Under COMMENTS_GUESTS=closed a guest is invited to sign in
     instead (`sign_in_url`).
+
+    "Email me when someone replies" is offered to the readers mail can reach: accounts, and a
+    guest whose address in the form (remembered, or typed before an error) this browser has
+    confirmed. Such a form is the guest's own: the shared page copy never holds one, since a
+    reader with a remembered address is not a plain reader (articles/page_cache.py).
     """
     request = context.get("request")
     composer = form is None and parent is None
     if form is None:
         form = CommentForm(initial=CommentForm.initial_for(request, parent=parent))
     signed_in = request is not None and request.user.is_authenticated
+    reply_mail_offered = signed_in or (
+        request is not None and _guest_email_verified(request, form)
+    )
     first_error = None
     if form.errors:
         fields = [field for field in form.text_fields() if field.errors] or [form["body"]]
@@ -40,6 +48,7 @@ def comment_form(context, article, form=None, parent=None):
         "parent": parent,
         "open": article.discussion_open(),
         "composer": composer,
+        "reply_mail_offered": reply_mail_offered,
         "first_error": first_error,
         "feedback": [
             message
@@ -49,6 +58,11 @@ def comment_form(context, article, form=None, parent=None):
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _guest_email_verified(request, form) -> bool:
+    email = form["email"].value() if "email" in form.fields else None
+    return bool(email) and isinstance(email, str) and is_verified_here(request, email)
 
 
 @register.simple_tag

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from comments import services
+from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, remember_cookie_value
+from comments.guests import VERIFIED_COOKIE, VERIFIED_SALT
 from comments.models import (
     Comment,
     ModerationPolicy,
@@ -176,6 +178,88 @@ def test_a_guest_without_a_verified_address_cannot_subscribe(client):
 
     assert Comment.objects.filter(body="Hello.").exists()
     assert not ReplySubscription.objects.exists()
+
+
+def verified_guest(email: str, *, remembered: str | None = None) -> Client:
+    """A guest's browser that confirmed `email` (the cookie the confirmation link sets) and
+    remembers `remembered` (by default that address) for the form."""
+    browser = Client()
+    browser.cookies[VERIFIED_COOKIE] = signing.dumps([email], salt=VERIFIED_SALT)
+    browser.cookies[AUTHOR_COOKIE] = remember_cookie_value("Ann")
+    browser.cookies[EMAIL_COOKIE] = remember_cookie_value(remembered or email)
+    return browser
+
+
+def test_a_guest_whose_remembered_address_is_confirmed_is_offered_reply_mail():
+    article = make_article()
+
+    page = verified_guest("ann@example.com").get(article.get_absolute_url()).content.decode()
+
+    assert 'name="notify_replies" id="id_notify_replies">' in page
+    assert '<label for="id_notify_replies">Email me when someone replies</label>' in page
+
+
+@pytest.mark.parametrize(
+    "browser",
+    [
+        pytest.param(lambda: verified_guest("ann@example.com", remembered="bob@example.com"),
+                     id="another address confirmed"),
+        pytest.param(Client, id="nothing confirmed"),
+    ],
+)
+def test_a_guest_whose_address_is_not_confirmed_here_is_not_offered_reply_mail(browser):
+    article = make_article()
+    guest = browser()
+    guest.cookies[EMAIL_COOKIE] = remember_cookie_value("bob@example.com")
+
+    page = guest.get(article.get_absolute_url()).content.decode()
+
+    assert 'value="bob@example.com"' in page
+    assert 'name="notify_replies"' not in page
+
+
+def test_the_form_sent_back_with_an_error_keeps_the_offer_for_a_confirmed_address():
+    article = make_article()
+    guest = verified_guest("ann@example.com")
+
+    response = guest.post(
+        reverse("comments:post", args=[article.slug]),
+        {"name": "Ann", "email": "Ann@Example.com", "body": " ", "notify_replies": "on"},
+    )
+
+    assert response.status_code == 400
+    assert 'name="notify_replies" id="id_notify_replies" checked>' in response.content.decode()
+
+
+def test_the_offer_to_a_confirmed_guest_never_reaches_the_shared_page_copy(settings):
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 3600
+    article = make_article()
+    Client().get(article.get_absolute_url())
+    guest = verified_guest("ann@example.com")
+
+    assert 'name="notify_replies"' in guest.get(article.get_absolute_url()).content.decode()
+    for _ in range(2):
+        html = Client().get(article.get_absolute_url()).content.decode()
+        assert 'name="notify_replies"' not in html and "ann@example.com" not in html
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_a_confirmed_guest_who_ticks_the_box_is_subscribed(ticked):
+    article = make_article()
+    data = {"name": "Ann", "email": "ann@example.com", "body": "A guest asks.", "parent": ""}
+    if ticked:
+        data["notify_replies"] = "on"
+
+    response = verified_guest("ann@example.com").post(
+        reverse("comments:post", args=[article.slug]), data
+    )
+
+    assert response.status_code == 302
+    comment = Comment.objects.get(body="A guest asks.")
+    assert comment.commenter is not None and comment.commenter.email == "ann@example.com"
+    assert ReplySubscription.objects.filter(
+        comment=comment, commenter=comment.commenter
+    ).exists() is ticked
 
 
 def test_the_settings_page_sets_the_default_and_the_daily_digest(client):

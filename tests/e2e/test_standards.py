@@ -16,8 +16,9 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from articles.models import Article
@@ -203,6 +204,45 @@ def password_reset(page, base, article, comment):
     return page.goto(base + "/accounts/password/reset/")
 
 
+def account_settings(page, base, article, comment):
+    """The account page with its "Your data" section, signed in for this visit only."""
+    client = Client()
+    client.force_login(make_reader(display_name="Anahit"))
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}]
+    )
+    response = page.goto(base + reverse("comments:settings"))
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
+    return response
+
+
+def data_request(page, base, article, comment):
+    return page.goto(base + reverse("comments:data_request"))
+
+
+def data_request_error(page, base, article, comment):
+    page.goto(base + reverse("comments:data_request"))
+    page.get_by_role("textbox", name="Email address").fill("anahit@example")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Send me the link").click()
+    assert navigation.value.status == 400
+    return navigation.value
+
+
+def data_request_sent(page, base, article, comment):
+    page.goto(base + reverse("comments:data_request"))
+    page.get_by_role("textbox", name="Email address").fill("anahit@example.com")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Send me the link").click()
+    assert "If we hold anything for this address" in navigation.value.text()
+    return navigation.value
+
+
+def data_link_broken(page, base, article, comment):
+    return page.goto(base + reverse("comments:data_download", args=["not-a-link"]))
+
+
 PAGES: dict[str, Callable] = {
     "home": home,
     "article": article_page,
@@ -222,6 +262,11 @@ PAGES: dict[str, Callable] = {
     "unsubscribe": unsubscribe,
     "unsubscribed": unsubscribed,
     "unsubscribe link broken": unsubscribe_link_broken,
+    "account settings": account_settings,
+    "data request": data_request,
+    "data request error": data_request_error,
+    "data request sent": data_request_sent,
+    "data link broken": data_link_broken,
 }
 
 
