@@ -352,5 +352,7 @@ COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
 COMMENTS_GUESTS = os.environ.get("COMMENTS_GUESTS", "").strip().lower() or "open"
 # A reader gets at most one reply mail per thread in this many minutes, collecting its replies.
 NOTIFY_BATCH_MINUTES = env_int("NOTIFY_BATCH_MINUTES", 10)
+# A reader may edit their own comment this many minutes after posting it; 0: never.
+COMMENTS_EDIT_MINUTES = env_int("COMMENTS_EDIT_MINUTES", 15)
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")
