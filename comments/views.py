@@ -36,8 +36,8 @@ from comments.guests import (
 from comments.identity import RESERVED_MESSAGE, has_verified_email, is_reserved
 from comments.locks import lock_timeout_seconds
 from comments.models import Comment, UnconfirmedComment, commented_model
-from comments.ratelimit import posting_throttle, report_throttle
 from comments.ownership import edit_window_open, own_cookie_add
+from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
 from comments.subscriptions import reply_subscription_create
 from newsroom.locking import LockTimeout

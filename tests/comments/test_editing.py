@@ -1,21 +1,26 @@
 """Readers edit and delete their own comments: who may, for how long, and what the page,
 the feeds, the API and the moderators see afterwards."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from comments.editing import NOT_YOURS
+from comments.locks import lock_article
 from comments.models import BannedPhrase, Comment, CommentRevision, HoldReason, Report
 from comments.moderation import REFUSED_MESSAGE
 from comments.ownership import OWN_COOKIE, OWN_SALT, own_entries
 from comments.services import comment_edit
 from newsroom.locking import LockTimeout
 from tests.factories import make_article, make_comment, make_reader
+from tests.helpers import held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +288,38 @@ class TestDelete:
         page = mod_client.get(reverse("admin:comments_comment_change", args=[comment.pk]))
         assert "Deleted by its author" in page.text
         assert comment.body in page.text
+
+
+def _edit_in_thread(comment_id, body, errors):
+    try:
+        comment_edit(comment_id=comment_id, body=body, editor=None, ip_address=None)
+    except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
+        errors.append(repr(exc))
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_two_edits_racing_keep_every_text():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    comment = make_comment(make_article(), body="one", created=timezone.now())
+    errors: list[str] = []
+    threads = [
+        threading.Thread(target=_edit_in_thread, args=(comment.pk, body, errors))
+        for body in ("two", "three")
+    ]
+    # Both edits start while the article is locked, as when they arrive together; each
+    # then waits its turn.
+    with held_elsewhere(lambda: lock_article(comment.article_id)):
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    comment.refresh_from_db()
+    kept = list(comment.revisions.order_by("pk").values_list("body", flat=True))
+    assert kept[0] == "one"
+    assert sorted([*kept, comment.body]) == ["one", "three", "two"]
