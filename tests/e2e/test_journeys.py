@@ -631,3 +631,43 @@ def test_a_long_comment_folds_and_read_more_opens_it(browser, live_server, seede
     assert opened[0] == opened[1], f"still folded: {opened}"
     expect(comment.get_by_text("Show less")).to_be_visible()
     context.close()
+
+
+def test_a_guest_edits_then_deletes_their_own_comment_and_its_reply_stays(
+    page, browser, live_server, seeded
+):
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+    form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Comment").fill("Teh first word.")
+    form.get_by_role("textbox", name="Name").fill("Anahit")
+    form.get_by_role("textbox", name="Email").fill("anahit@example.com")
+    form.get_by_role("button", name="Post comment").click()
+    mine = Comment.objects.get(article=article, body="Teh first word.")
+    comment = page.locator(f"#comment-{mine.pk}")
+
+    # Only the author's browser offers the actions; another reader's page does not.
+    other = browser.new_context().new_page()
+    other.goto(live_server.url + article.get_absolute_url())
+    expect(other.locator(f"#comment-{mine.pk} .comment-actions")).to_be_visible()
+    expect(other.locator(f"#comment-{mine.pk}").get_by_role("link", name="Edit")).to_have_count(0)
+
+    comment.get_by_role("link", name="Edit your comment").click()
+    expect(page).to_have_url(re.compile(rf"/comments/{mine.pk}/edit/$"))
+    page.get_by_role("textbox", name="Your comment").fill("The first word.")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(rf"#comment-{mine.pk}$"))
+    expect(comment.locator(".comment-body")).to_have_text("The first word.")
+    expect(comment.locator(".comment-edited")).to_contain_text("edited")
+
+    reply = Comment.objects.create(
+        article=article, parent=mine, author_name="Vardan", author_email="v@example.com",
+        body="An answer that stays.",
+    )
+    page.reload()
+    comment.get_by_role("link", name="Delete your comment").click()
+    expect(page.get_by_role("heading", name="Delete your comment?")).to_be_visible()
+    page.get_by_role("button", name="Delete my comment").click()
+    expect(page.locator(f"#comment-{mine.pk}")).to_have_text("[deleted by its author]")
+    expect(page.locator(f"#comment-{reply.pk} .comment-body")).to_have_text(reply.body)
+    other.context.close()
