@@ -21,6 +21,7 @@ from comments.erasure import (
     guest_data_exists,
 )
 from comments.forms import EraseAccountForm, EraseRequestForm
+from comments.identity import has_verified_email
 from comments.locks import lock_timeout_seconds
 from comments.models import Commenter
 from comments.ratelimit import posting_throttle
@@ -49,7 +50,13 @@ def account_erase(request):
     user = request.user
     commenter = Commenter.objects.filter(user=user).first()
     try:
-        services.commenter_erase(commenter=commenter, email=user.email, user=user)
+        services.commenter_erase(
+            commenter=commenter,
+            # Guest comments under the account's address go too, once the address is proven.
+            email=user.email if has_verified_email(user) else "",
+            user=user,
+            mail_to=user.email,
+        )
     except LockTimeout:
         return _busy(request, "comments/erase_account.html", context)
     logout(request)

@@ -966,22 +966,22 @@ def commenter_erase(
     commenter: Commenter | None = None,
     email: str = "",
     user: AbstractBaseUser | None = None,
+    mail_to: str = "",
 ) -> int:
     """Erase what the site holds about a reader: the `commenter` record and the comments
-    written under it, the guest comments written with `email` (a proven address), and the
-    `user` account.
+    written under it, the guest comments written with `email` (an address the reader proved
+    is theirs: by a link mailed to it, or as an account's verified address), and the `user`
+    account.
 
     Their comments become "[deleted by its author]" (a removed or spam one keeps that status)
     in their places in the trees, with their text, earlier texts, name, address, IP address
     and user agent cleared; unconfirmed comments from the address are deleted; the reply
     subscriptions and waiting reply mail end with the record, which is deleted (a record
     needs an account or an address, so nothing anonymous of it could remain), and so is the
-    account. A mail confirming it goes to the address, queued once this commits. Returns how
-    many comments were erased.
+    account. A mail confirming it goes to `mail_to` (by default the proven address), queued
+    once this commits. Returns how many comments were erased.
     """
     address = email_normalized(email or (commenter.email if commenter else "") or "")
-    if user is not None:
-        address = address or email_normalized(user.email or "")
     theirs = Q(pk__in=[])
     if commenter is not None:
         theirs |= Q(commenter=commenter)
@@ -1018,8 +1018,8 @@ def commenter_erase(
         user.delete()
     for article_id in sorted({article_id for _, article_id, _ in erased}):
         discussion_changed_send(article_id)
-    if address:
-        _erased_mail_queue(address, count=len(ids), account=user is not None)
+    if mail_to or address:
+        _erased_mail_queue(mail_to or address, count=len(ids), account=user is not None)
     return len(ids)
 
 

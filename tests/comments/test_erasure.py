@@ -233,3 +233,21 @@ class TestGuestErase:
         assert response.status_code == 410
         assert "This link has expired" in response.text
         assert personal(first)[0] == Comment.Status.PUBLISHED
+
+
+def test_an_unverified_accounts_address_does_not_erase_the_guest_comments_under_it(client):
+    reader = make_reader(email="shared@example.com", verified=False)
+    guest = make_comment(make_article(), author_email="shared@example.com")
+    client.force_login(reader)
+    client.post(reverse("comments:account_erase"), {"password": PASSWORD})
+    assert not get_user_model().objects.filter(pk=reader.pk).exists()
+    assert personal(guest)[0] == Comment.Status.PUBLISHED
+    assert personal(guest)[2] == "shared@example.com"
+
+
+def test_a_verified_accounts_address_erases_its_guest_comments_too(client):
+    reader = make_reader(email="mine@example.com")
+    guest = make_comment(make_article(), author_email="Mine@example.com")
+    client.force_login(reader)
+    client.post(reverse("comments:account_erase"), {"password": PASSWORD})
+    assert personal(guest) == ERASED
