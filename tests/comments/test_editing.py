@@ -323,3 +323,14 @@ def test_postgresql_two_edits_racing_keep_every_text():
     kept = list(comment.revisions.order_by("pk").values_list("body", flat=True))
     assert kept[0] == "one"
     assert sorted([*kept, comment.body]) == ["one", "three", "two"]
+
+
+def test_too_many_edits_get_a_429_page_and_change_nothing(client, settings):
+    settings.COMMENT_RATE_LIMIT = "2/3600"
+    comment = guest_post(client, make_article())
+    assert client.post(edit_url(comment), {"body": "Second."}).status_code == 302
+    response = client.post(edit_url(comment), {"body": "Third."})
+    assert response.status_code == 429
+    assert "You have sent several edits in a short time" in response.text
+    comment.refresh_from_db()
+    assert comment.body == "Second."

@@ -251,3 +251,13 @@ def test_a_verified_accounts_address_erases_its_guest_comments_too(client):
     client.force_login(reader)
     client.post(reverse("comments:account_erase"), {"password": PASSWORD})
     assert personal(guest) == ERASED
+
+
+def test_too_many_erase_requests_get_a_429_page(client, settings):
+    settings.COMMENT_RATE_LIMIT = "1/3600"
+    url = reverse("comments:guest_erase")
+    assert client.post(url, {"email": "a@example.com"}).status_code == 302
+    response = client.post(url, {"email": "a@example.com"})
+    assert response.status_code == 429
+    assert "You have sent several requests in a short time" in response.text
+    assert response["Retry-After"]
