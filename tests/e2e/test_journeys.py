@@ -578,7 +578,7 @@ def test_the_confirmation_shows_where_the_reader_acted(page, live_server, seeded
     composer.get_by_role("button", name="Post comment").click()
     posted = Comment.objects.get(body="Published at once.")
     status = page.locator(f"#comment-{posted.pk} [role=status]")
-    expect(status).to_have_text("Thank you, your comment is published.")
+    expect(status).to_have_text("Thank you, your comment is published. Edit it (for 15 minutes).")
     expect(status).to_be_focused()
     expect(page.locator("ul.messages")).to_have_count(0)
 
