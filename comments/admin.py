@@ -30,6 +30,7 @@ from comments.models import (
     Comment,
     Commenter,
     CommentQueue,
+    CommentRevision,
     Decision,
     HoldReason,
     ModerationPolicy,
@@ -136,6 +137,28 @@ class DecisionInline(admin.TabularInline):
         return super().get_queryset(request).select_related("moderator")
 
 
+class RevisionInline(admin.TabularInline):
+    """The comment's earlier texts, each as it was before one of its author's edits."""
+
+    model = CommentRevision
+    fields = ["edited", "body", "editor"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    view_on_site = False
+    verbose_name = "earlier text"
+    verbose_name_plural = "earlier texts (edits by the author)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("editor")
+
+
 def decisions_table(decisions) -> str:
     """Decisions as a small table (the commenter's record shows those on their comments)."""
     if not decisions:
@@ -227,6 +250,7 @@ class CommentAdmin(MPTTModelAdmin):
         "held_because",
         "body",
         "created",
+        "edited",
         "ip_address",
         "user_agent",
         "is_duplicate",
@@ -241,7 +265,7 @@ class CommentAdmin(MPTTModelAdmin):
         for name in fields
         if name not in ("status", "removal_reason", "decision_note", "body")
     ]
-    inlines = [ReportInline, DecisionInline]
+    inlines = [ReportInline, DecisionInline, RevisionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_report_counts()

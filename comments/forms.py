@@ -234,3 +234,48 @@ class DataRequestForm(forms.Form):
             "invalid": "Enter a valid email address, such as name@example.com.",
         },
     )
+
+
+class CommentEditForm(forms.Form):
+    """A comment's new text, under the same rules as a new comment's."""
+
+    body = CommentForm.base_fields["body"]
+
+    def clean_body(self) -> str:
+        return _without_controls(self.cleaned_data["body"])
+
+
+class EraseAccountForm(forms.Form):
+    """The confirmation step of an account's erasure: its password again."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to confirm."},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                "That is not your password. Nothing was erased.", code="wrong_password"
+            )
+        return password
+
+
+class EraseRequestForm(forms.Form):
+    """A guest's address, to mail the erase link to."""
+
+    email = forms.EmailField(
+        label="Your email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter a valid email address, such as name@example.com.",
+        },
+    )

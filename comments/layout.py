@@ -18,6 +18,7 @@ FLATTEN_DEPTH = 5
 # here on "in reply to" is printed for them too.
 NARROW_DEPTH = 3
 REMOVED_AUTHOR = "[removed]"
+DELETED_AUTHOR = "[deleted]"
 
 
 @dataclass(slots=True)
@@ -37,6 +38,10 @@ class CommentItem:
     removed: bool = False
     # Why a moderator removed it (a Decision.Reason), for the placeholder to say.
     removal_reason: str = ""
+    # A placeholder for a comment its author deleted, rather than a moderator removed.
+    deleted: bool = False
+    # When its author last edited it.
+    edited: datetime | None = None
     pending: bool = False
     reply_count: int = 0
     # On a thread's top-level comment: the replies replies_cut() left for the thread's page.
@@ -53,17 +58,21 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     """The comments to show from rows in tree order, each thread's rows together.
 
     A row is (pk, parent_id, level, author_name, body, status, created, profile, badge,
-    removal_reason) (comments/selectors.py ROW_FIELDS). Published comments
+    removal_reason, edited) (comments/selectors.py ROW_FIELDS). Published comments
     show, and the reader's own pending ones. A hidden comment (removed, spam, someone else's
-    pending) still holds its place as a "[removed]" placeholder when anything below it shows,
-    so the replies keep their context; otherwise it and its subtree are left out.
+    pending, deleted by its author) still holds its place as a "[removed]" (or "[deleted by
+    its author]") placeholder when anything below it shows, so the replies keep their
+    context; otherwise it and its subtree are left out.
     """
     published = Comment.Status.PUBLISHED
     pending = Comment.Status.PENDING
+    deleted = Comment.Status.DELETED
     kept: list[CommentItem] = []
     # The hidden ancestors of the current row, waiting to learn whether anything below shows.
     path: list[tuple[CommentItem, bool]] = []
-    for pk, parent_id, level, author, body, status, created, profile, badge, reason in rows:
+    for pk, parent_id, level, author, body, status, created, profile, badge, reason, edited in (
+        rows
+    ):
         del path[level:]
         own = status == pending and pk in own_pending
         if status == published or own:
@@ -73,13 +82,22 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
                     kept.append(ancestor)
                     path[index] = (ancestor, True)
             item = CommentItem(
-                pk, parent_id, level, author, body, created, profile, badge, pending=own
+                pk, parent_id, level, author, body, created, profile, badge, pending=own,
+                edited=edited,
             )
             kept.append(item)
             path.append((item, True))
         else:
             item = CommentItem(
-                pk, parent_id, level, "", "", None, removed=True, removal_reason=reason
+                pk,
+                parent_id,
+                level,
+                "",
+                "",
+                None,
+                removed=True,
+                removal_reason=reason,
+                deleted=status == deleted,
             )
             path.append((item, False))
     return _counted(kept)
@@ -126,7 +144,10 @@ def page_layout(items: list[CommentItem]) -> list[CommentItem]:
     """
     authors: dict[int, str] = {}
     for item in items:
-        authors[item.pk] = REMOVED_AUTHOR if item.removed else item.author
+        if item.removed:
+            authors[item.pk] = DELETED_AUTHOR if item.deleted else REMOVED_AUTHOR
+        else:
+            authors[item.pk] = item.author
         if item.parent_id is not None:
             item.parent_author = authors.get(item.parent_id, "")
         item.depth = min(item.level, FLATTEN_DEPTH)

@@ -95,6 +95,7 @@ class Comment(MPTTModel):
         PENDING = "pending", "Awaiting moderation"
         REMOVED = "removed", "Removed"
         SPAM = "spam", "Spam"
+        DELETED = "deleted", "Deleted by its author"
 
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="comments"
@@ -139,6 +140,8 @@ class Comment(MPTTModel):
     removal_reason = models.CharField(
         max_length=24, blank=True, choices=removal_reason_choices
     )
+    # When its author last edited it (CommentRevision keeps the earlier texts); None if never.
+    edited = models.DateTimeField(null=True, blank=True)
 
     objects = CommentManager()
 
@@ -159,7 +162,7 @@ class Comment(MPTTModel):
                 name="comment_unique_import_key",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["published", "pending", "removed", "spam"]),
+                condition=Q(status__in=["published", "pending", "removed", "spam", "deleted"]),
                 name="comment_status_valid",
             ),
         ]
@@ -806,3 +809,30 @@ class ReplyNotice(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.reply.get_absolute_url()
+
+
+class CommentRevision(models.Model):
+    """A comment's text before one of its author's edits (comments/services.py `comment_edit`),
+    kept for the moderators."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    # When the edit replaced this text.
+    edited = models.DateTimeField()
+    # The account that edited it; None for a guest (who edits from the browser that posted).
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["comment", "edited", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment {self.comment_id} before its edit of {self.edited:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:comments_comment_change", args=[self.comment_id])

@@ -27,7 +27,7 @@ PROFILE_PLACEHOLDER = "handle-placeholder"
 
 REMOVED_HTML = (
     '<article class="comment comment--removed" id="comment-{key}" data-comment-id="{key}" '
-    'aria-label="Removed comment"><p class="comment-body">{text}</p></article>'
+    'aria-label="{label}"><p class="comment-body">{text}</p></article>'
 )
 # Screen readers name each comment by its author, so a list of articles reads as a list of
 # voices rather than of "article" landmarks.
@@ -35,7 +35,7 @@ COMMENT_HTML = (
     '<article class="comment{modifier}" id="comment-{key}" data-comment-id="{key}" '
     'aria-label="Comment by {author}">'
     '<header class="comment-header"><span class="comment-author">{shown_author}</span>{badges}'
-    "{created}{in_reply_to}{status}</header>"
+    "{created}{edited}{in_reply_to}{status}</header>"
     '<div class="comment-body{fold}">{body}</div>{more}{actions}</article>'
 )
 # One date format on every page: "1 Dec 2026, 20:17" in the site's time zone, the full date
@@ -45,6 +45,9 @@ COMMENT_HTML = (
 # expired. static/js/comments.js turns the dates of comments into "2 hours ago" in the reader's
 # browser, from `datetime`, and keeps them current.
 CREATED_HTML = '<time datetime="{iso}" title="{title}">{text}</time>'
+# An edited comment says so after its date, with the time of its author's last edit.
+EDITED_HTML = '<span class="comment-edited">edited {time}</span>'
+DELETED_TEXT = "[deleted by its author]"
 IN_REPLY_TO_HTML = (
     '<span class="comment-in-reply-to{modifier}">in reply to '
     '<a href="#comment-{parent}">{author}</a></span>'
@@ -185,7 +188,9 @@ def comment_links(article) -> dict[str, str | None]:
 def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
     key = str(item.pk)
     if item.removed:
-        return REMOVED_HTML.format(key=key, text=removed_text(item.removal_reason))
+        text = DELETED_TEXT if item.deleted else removed_text(item.removal_reason)
+        label = "Deleted comment" if item.deleted else "Removed comment"
+        return REMOVED_HTML.format(key=key, text=text, label=label)
     author = html.escape(item.author)
     possessive = f"{author}’s"
     shown_author = author
@@ -223,6 +228,7 @@ def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
         shown_author=shown_author,
         badges=_badges_markup(item),
         created=_created_markup(item.created),
+        edited=EDITED_HTML.format(time=_created_markup(item.edited)) if item.edited else "",
         in_reply_to=in_reply_to,
         status=PENDING_HTML if item.pending else "",
         fold=" comment-body--long" if folds else "",

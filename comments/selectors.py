@@ -30,6 +30,7 @@ ROW_FIELDS = (
     "author_profile",
     "author_badge",
     "removal_reason",
+    "edited",
 )
 # The handle of the comment's commenter when their profile is public, and the badge of a staff
 # member (comments.identity.badge_for): computed in the rows' one query, through two joins.
@@ -173,8 +174,8 @@ def comment_tree_page(*, article, page_number, permalink: Callable[[int], str]):
     order, each a nested dictionary with all its replies, and the paginator's page. A page
     that does not exist raises the paginator's InvalidPage.
 
-    Only what any reader may see: published comments and "[removed]" placeholders, never
-    anything pending.
+    Only what any reader may see: published comments and "[removed]" placeholders (`deleted`
+    when its author deleted it), never anything pending.
     """
     page, rows = _threads_page(
         article=article, page_number=page_number, sort=default_sort(), strict=True
@@ -187,6 +188,7 @@ def comment_tree_page(*, article, page_number, permalink: Callable[[int], str]):
             "body": body_text(item.body),
             "created": item.created,
             "removed": item.removed,
+            "deleted": item.deleted,
             "url": permalink(item.pk),
         },
     )

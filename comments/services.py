@@ -23,6 +23,7 @@ from comments.models import (
     BlockedCommenter,
     Comment,
     Commenter,
+    CommentRevision,
     Decision,
     HoldReason,
     Report,
@@ -876,6 +877,17 @@ class UndoRefused(Exception):
     """The decision cannot be taken back; the message says why, for the moderator."""
 
 
+@dataclass(frozen=True)
+class EditResult:
+    """What `comment_edit` did: saved the new text (the comment `held` for review when the
+    rules now hold it), or refused it with a `refused` message and changed nothing."""
+
+    comment: Comment | None = None
+    refused: str = ""
+    held: bool = False
+    reasons: tuple[Reason, ...] = ()
+
+
 @lock_waits_bounded()
 @transaction.atomic
 def decision_undo(
@@ -932,3 +944,158 @@ def decision_undo(
     )
     discussion_changed_send(comment.article_id)
     return Comment.objects.get(pk=comment.pk)
+
+
+@lock_waits_bounded()
+@transaction.atomic
+def comment_edit(
+    *,
+    comment_id: int,
+    body: str,
+    editor: AbstractBaseUser | None,
+    ip_address: str | None,
+    staff: bool = False,
+) -> EditResult:
+    """Replace a comment's text by its author's `body`, keeping the text it replaces as a
+    CommentRevision.
+
+    The policy rules run again on the new text: a refusal changes nothing, a hold makes the
+    comment pending with the new hold reasons (a comment already pending stays so). The
+    article's lock orders this against another edit of the same comment, and the comment is
+    read again under it, so the revision kept is the text the edit really replaces: when two
+    edits race, the later one keeps the earlier one's text. The caller has checked that the
+    editor owns the comment and that the edit window is open.
+    """
+    article_id = Comment.objects.values_list("article_id", flat=True).get(pk=comment_id)
+    lock_article(article_id)
+    comment = Comment.objects.select_related("article", "commenter").get(pk=comment_id)
+    verdict = Verdict() if staff else comment_screen(
+        article=comment.article,
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        ip_address=ip_address,
+        body=body,
+        commenter=comment.commenter,
+    )
+    if verdict.refused:
+        return EditResult(refused=verdict.refused, reasons=tuple(verdict.reasons))
+    if body == comment.body:
+        return EditResult(comment=comment, held=comment.status == Comment.Status.PENDING)
+    now = timezone.now()
+    CommentRevision.objects.create(comment=comment, body=comment.body, edited=now, editor=editor)
+    was_published = comment.status == Comment.Status.PUBLISHED
+    comment.body = body
+    comment.edited = now
+    fields = ["body", "edited"]
+    if verdict.status == Comment.Status.PENDING:
+        comment.status = Comment.Status.PENDING
+        fields.append("status")
+        HoldReason.objects.filter(comment=comment).delete()
+        HoldReason.objects.bulk_create(
+            HoldReason(comment=comment, code=reason.code, detail=reason.detail[:200])
+            for reason in verdict.reasons
+        )
+    # Only the edited columns: the in-memory lft/rght may be older than the lock.
+    comment.save(update_fields=fields)
+    if was_published:
+        discussion_changed_send(article_id)
+    return EditResult(
+        comment=comment,
+        held=comment.status == Comment.Status.PENDING,
+        reasons=tuple(verdict.reasons),
+    )
+
+
+@lock_waits_bounded()
+@transaction.atomic
+def comment_delete_by_author(*, comment_id: int) -> Comment:
+    """Take a comment off the page at its author's wish: it becomes "[deleted by its author]"
+    where replies hang under it, and leaves the feeds and the API. The row stays for the
+    moderators; the readers' open reports on it are resolved (nothing is left to decide). The
+    caller has checked that the reader owns it."""
+    article_id = Comment.objects.values_list("article_id", flat=True).get(pk=comment_id)
+    lock_article(article_id)
+    comment = Comment.objects.get(pk=comment_id)
+    if comment.status == Comment.Status.DELETED:
+        return comment
+    was_published = comment.status == Comment.Status.PUBLISHED
+    comment.status = Comment.Status.DELETED
+    comment.save(update_fields=["status"])
+    Report.objects.filter(comment=comment, resolved=False).update(resolved=True)
+    if was_published:
+        discussion_changed_send(article_id)
+    return comment
+
+
+@lock_waits_bounded()
+@transaction.atomic
+def commenter_erase(
+    *,
+    commenter: Commenter | None = None,
+    email: str = "",
+    user: AbstractBaseUser | None = None,
+    mail_to: str = "",
+) -> int:
+    """Erase what the site holds about a reader: the `commenter` record and the comments
+    written under it, the guest comments written with `email` (an address the reader proved
+    is theirs: by a link mailed to it, or as an account's verified address), and the `user`
+    account.
+
+    Their comments become "[deleted by its author]" (a removed or spam one keeps that status)
+    in their places in the trees, with their text, earlier texts, name, address, IP address
+    and user agent cleared; unconfirmed comments from the address are deleted; the reply
+    subscriptions and waiting reply mail end with the record, which is deleted (a record
+    needs an account or an address, so nothing anonymous of it could remain), and so is the
+    account. A mail confirming it goes to `mail_to` (by default the proven address), queued
+    once this commits. Returns how many comments were erased.
+    """
+    address = email_normalized(email or (commenter.email if commenter else "") or "")
+    theirs = Q(pk__in=[])
+    if commenter is not None:
+        theirs |= Q(commenter=commenter)
+    if address:
+        # Guest comments under the address: with no record, or the address's own record.
+        theirs |= Q(author_email__iexact=address) & (
+            Q(commenter=None) | Q(commenter__user=None)
+        )
+    comments = Comment.objects.filter(theirs)
+    _articles_lock(comments)
+    erased = list(comments.order_by("pk").values_list("pk", "article_id", "status"))
+    ids = [pk for pk, _, _ in erased]
+    CommentRevision.objects.filter(comment_id__in=ids).delete()
+    cleared = {
+        "author_name": "",
+        "author_email": "",
+        "body": "",
+        "ip_address": None,
+        "user_agent": "",
+        "commenter": None,
+    }
+    Comment.objects.filter(pk__in=ids, status__in=REMOVING).update(**cleared)
+    Comment.objects.filter(pk__in=ids).exclude(status__in=REMOVING).update(
+        status=Comment.Status.DELETED, **cleared
+    )
+    Report.objects.filter(comment_id__in=ids, resolved=False).update(resolved=True)
+    if address:
+        UnconfirmedComment.objects.filter(author_email__iexact=address).delete()
+    if commenter is not None:
+        commenter.delete()
+    if address:
+        Commenter.objects.filter(email__iexact=address, user=None).delete()
+    if user is not None:
+        user.delete()
+    for article_id in sorted({article_id for _, article_id, _ in erased}):
+        discussion_changed_send(article_id)
+    if mail_to or address:
+        _erased_mail_queue(mail_to or address, count=len(ids), account=user is not None)
+    return len(ids)
+
+
+def _erased_mail_queue(address: str, *, count: int, account: bool) -> None:
+    context = {"count": count, "account": account, "site_url": absolute_url("/")}
+    mail_queue(
+        to=address,
+        subject="Your data has been erased",
+        text=render_to_string("comments/mail/erased.txt", context),
+        html=render_to_string("comments/mail/erased.html", context),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import data_download, profiles, unsubscribe, views
+from comments import data_download, editing, erasure_views, profiles, unsubscribe, views
 
 app_name = "comments"
 
@@ -8,8 +8,17 @@ urlpatterns = [
     path("articles/<slug:slug>/comments/", views.comment_post, name="post"),
     path("articles/<slug:slug>/comments/<int:pk>/reply/", views.comment_reply, name="reply"),
     path("articles/<slug:slug>/comments/<int:pk>/report/", views.comment_report, name="report"),
+    path("articles/<slug:slug>/comments/<int:pk>/edit/", editing.comment_edit, name="edit"),
+    path(
+        "articles/<slug:slug>/comments/<int:pk>/delete/", editing.comment_delete, name="delete"
+    ),
     path(
         "comments/confirm/<str:token>/", views.guest_comment_confirm, name="confirm"
+    ),
+    path("accounts/erase/", erasure_views.account_erase, name="account_erase"),
+    path("comments/erase/", erasure_views.guest_erase_request, name="guest_erase"),
+    path(
+        "comments/erase/<str:token>/", erasure_views.guest_erase_confirm, name="guest_erase_confirm"
     ),
     path("accounts/profile/", profiles.commenter_settings, name="settings"),
     path("comments/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),

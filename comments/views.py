@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,6 +36,7 @@ from comments.guests import (
 from comments.identity import RESERVED_MESSAGE, has_verified_email, is_reserved
 from comments.locks import lock_timeout_seconds
 from comments.models import Comment, UnconfirmedComment, commented_model
+from comments.ownership import edit_window_open, own_cookie_add
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.session import own_pending_add
 from comments.subscriptions import reply_subscription_create
@@ -206,21 +209,32 @@ def comment_post(request, slug):
 
 
 def _posted(request, result: services.PostResult):
-    """Send the author to their new comment, saying whether it is published or held."""
+    """Send the author to their new comment, saying whether it is published or held, with a
+    link to edit it while it may be edited; this browser remembers the comment as its own
+    (comments/ownership.py)."""
     comment = result.comment
     if result.pending:
         own_pending_add(request.session, comment.pk)
-        messages.info(
-            request,
+        text = (
             "Thank you. Your comment is awaiting moderation: other readers will see it once a "
-            "moderator has approved it.",
-            extra_tags=FORM_FEEDBACK,
+            "moderator has approved it."
         )
+        level, tags = messages.INFO, FORM_FEEDBACK
     else:
-        messages.success(
-            request, "Thank you, your comment is published.", extra_tags=posted_tag(comment.pk)
+        text = "Thank you, your comment is published."
+        level, tags = messages.SUCCESS, posted_tag(comment.pk)
+    if edit_window_open(comment):
+        url = reverse(
+            "comments:edit", kwargs={"slug": comment.article.slug, "pk": comment.pk}
         )
-    return redirect(comment.get_absolute_url())
+        minutes = settings.COMMENTS_EDIT_MINUTES
+        text = format_html(
+            '{} <a href="{}">Edit it</a> (for {} minutes).', text, url, minutes
+        )
+    messages.add_message(request, level, text, extra_tags=tags)
+    response = redirect(comment.get_absolute_url())
+    own_cookie_add(response, request, comment)
+    return response
 
 
 def _guests_closed(request, article: Model):

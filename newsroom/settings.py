@@ -355,5 +355,7 @@ NOTIFY_BATCH_MINUTES = env_int("NOTIFY_BATCH_MINUTES", 10)
 # Comments' and reports' IP addresses and user agents are cleared after this many days
 # (`manage.py purge_personal_data`).
 COMMENTS_IP_RETENTION_DAYS = env_int("COMMENTS_IP_RETENTION_DAYS", 90)
+# A reader may edit their own comment this many minutes after posting it; 0: never.
+COMMENTS_EDIT_MINUTES = env_int("COMMENTS_EDIT_MINUTES", 15)
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

@@ -15,6 +15,7 @@ MODERATOR_GRANTS = {
     "comments.migrations.0010_moderation_workspace": lambda m: {
         "comments": m.MODERATOR_PERMISSIONS
     },
+    "comments.migrations.0013_edit_delete_erase": lambda m: {"comments": m.MODERATOR_PERMISSIONS},
 }
 
 

@@ -5,7 +5,8 @@
 // - the composer folds to its text box until focused, and counts characters near the limit;
 // - "Reply" opens the form under the comment's actions instead of the reply page;
 // - "Share" copies the comment's stable link instead of following it;
-// - the confirmation of what the reader just did moves to the comment it concerns.
+// - the confirmation of what the reader just did moves to the comment it concerns;
+// - the reader's own comments get "Edit" (while it may be edited) and "Delete".
 (function () {
   "use strict";
 
@@ -316,6 +317,48 @@
     }
   });
 
+  // The reader's own comments ------------------------------------------------------------------
+
+  // The discussion is the same for every reader, so it cannot say which comments are this
+  // reader's. The signed comments_own cookie lists them as "<id>-<edit deadline>" entries
+  // (comments/ownership.py); the server checks every edit and deletion itself.
+  function ownComments() {
+    var match = document.cookie.match(/(?:^|;\s*)comments_own="?([^";]*)/);
+    if (!match) {
+      return [];
+    }
+    var value = match[1].slice(0, match[1].lastIndexOf(":"));
+    return value.split(".").map(function (entry) {
+      var parts = entry.split("-");
+      return { id: parts[0], until: Number(parts[1]) * 1000 };
+    });
+  }
+
+  function ownAction(actions, href, text) {
+    var link = document.createElement("a");
+    link.className = "own-link";
+    link.href = href;
+    link.textContent = text;
+    var hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = " your comment";
+    link.appendChild(hidden);
+    actions.appendChild(link);
+  }
+
+  ownComments().forEach(function (own) {
+    var comment = document.getElementById("comment-" + own.id);
+    var actions = comment && comment.querySelector(".comment-actions");
+    var share = actions && actions.querySelector(".share-link");
+    if (!share) {
+      return;
+    }
+    if (Date.now() < own.until) {
+      ownAction(actions, share.getAttribute("href") + "edit/", "Edit");
+    }
+    ownAction(actions, share.getAttribute("href") + "delete/", "Delete");
+  });
+
   // Feedback where the reader acted -----------------------------------------------------------
 
   // Focus reads a confirmation out and keeps the reader at it. It waits for the page's load:
@@ -358,7 +401,8 @@
     } else if (parts[0] === "posted") {
       placed = document.createElement("p");
       placed.className = message.className;
-      placed.textContent = message.textContent;
+      // The server's own markup: the message's text, escaped, and the link to edit it.
+      placed.innerHTML = message.innerHTML;
       comment.querySelector(".comment-header").insertAdjacentElement("afterend", placed);
     } else {
       return;

@@ -486,6 +486,10 @@ INLINE = {
     "decisions-INITIAL_FORMS": "0",
     "decisions-MIN_NUM_FORMS": "0",
     "decisions-MAX_NUM_FORMS": "1000",
+    "revisions-TOTAL_FORMS": "0",
+    "revisions-INITIAL_FORMS": "0",
+    "revisions-MIN_NUM_FORMS": "0",
+    "revisions-MAX_NUM_FORMS": "1000",
 }
 
 

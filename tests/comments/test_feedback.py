@@ -38,7 +38,9 @@ def test_a_published_comment_is_confirmed_at_the_comment(client):
     assert posted_tag(comment.pk) == f"posted:{comment.pk}"
     assert (
         f'<li class="message message--success" data-feedback="posted:{comment.pk}">'
-        "Thank you, your comment is published.</li>"
+        "Thank you, your comment is published. "
+        f'<a href="/articles/{article.slug}/comments/{comment.pk}/edit/">Edit it</a> '
+        "(for 15 minutes).</li>"
     ) in html
     assert f'id="comment-{comment.pk}"' in html
     assert "comment-form-feedback" not in html

@@ -141,7 +141,10 @@ def test_a_guests_comment_appears_only_after_the_mailed_link_is_followed(
     comment = Comment.objects.get()
     assert confirmed.status_code == 302
     assert confirmed.url == comment.get_absolute_url()
-    assert messages_of(confirmed) == ["Thank you, your comment is published."]
+    edit = reverse("comments:edit", args=[comment.article.slug, comment.pk])
+    assert messages_of(confirmed) == [
+        f'Thank you, your comment is published. <a href="{edit}">Edit it</a> (for 15 minutes).'
+    ]
     assert comment.status == Comment.Status.PUBLISHED
     assert (comment.author_name, comment.author_email) == ("Ada Reader", "ada@example.com")
     assert comment.commenter.email == "ada@example.com" and comment.commenter.user is None

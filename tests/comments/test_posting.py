@@ -84,7 +84,10 @@ def test_a_new_comment_is_stored_and_the_reader_redirected_to_it(
     assert comment.created is not None
     assert comment.level == 0 and comment.lft == 1 and comment.rght == 2
     assert article_page_version(article.pk) == version + 1
-    assert messages_of(response) == ["Thank you, your comment is published."]
+    edit = reverse("comments:edit", args=[article.slug, comment.pk])
+    assert messages_of(response) == [
+        f'Thank you, your comment is published. <a href="{edit}">Edit it</a> (for 15 minutes).'
+    ]
 
 
 def test_new_top_level_comments_go_after_the_existing_threads(client):

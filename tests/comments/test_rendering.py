@@ -1,7 +1,7 @@
 """The markup of the discussion, and of one comment's body and date wherever it shows."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -181,3 +181,28 @@ def contrast(first: str, second: str) -> float:
 
     light, dark = sorted((luminance(first), luminance(second)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+def test_a_comment_deleted_by_its_author_is_a_placeholder_saying_so():
+    from comments.layout import CommentItem
+    from comments.rendering import _comment_html, comment_links
+
+    article = make_article()
+    item = CommentItem(7, None, 0, "", "", None, removed=True, deleted=True)
+    markup = _comment_html(item, comment_links(article))
+    assert 'aria-label="Deleted comment"' in markup
+    assert "[deleted by its author]" in markup
+
+
+def test_an_edited_comment_says_when_after_its_date():
+    from comments.layout import CommentItem
+    from comments.rendering import _comment_html, comment_links
+
+    article = make_article()
+    edited = CREATED + timedelta(minutes=5)
+    item = CommentItem(7, None, 0, "Ani", "x", CREATED, edited=edited)
+    links = comment_links(article)
+    links["profile_url"] = "/readers/handle-placeholder/"
+    markup = _comment_html(item, links)
+    assert '<span class="comment-edited">edited <time datetime="' in markup
+    assert markup.index("comment-edited") > markup.index("<time")

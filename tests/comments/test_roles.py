@@ -33,6 +33,7 @@ def test_the_migration_creates_the_moderators_group_with_exactly_its_permissions
         "comments.change_report",
         "comments.view_decision",
         "comments.view_holdreason",
+        "comments.view_commentrevision",
         "articles.view_article",
     }
 

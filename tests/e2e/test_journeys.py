@@ -581,7 +581,7 @@ def test_the_confirmation_shows_where_the_reader_acted(page, live_server, seeded
     composer.get_by_role("button", name="Post comment").click()
     posted = Comment.objects.get(body="Published at once.")
     status = page.locator(f"#comment-{posted.pk} [role=status]")
-    expect(status).to_have_text("Thank you, your comment is published.")
+    expect(status).to_have_text("Thank you, your comment is published. Edit it (for 15 minutes).")
     expect(status).to_be_focused()
     expect(page.locator("ul.messages")).to_have_count(0)
 
@@ -725,3 +725,41 @@ def test_a_moderator_decides_three_comments_by_buttons_without_javascript(
     assert sorted(statuses.values()) == ["published", "removed", "spam"]
     assert Comment.objects.get(status="removed", pk__in=statuses).removal_reason == "hate_speech"
     context.close()
+def test_a_guest_edits_then_deletes_their_own_comment_and_its_reply_stays(
+    page, browser, live_server, seeded
+):
+    article = Article.objects.get(source_key="003_3276b30b763cc5a2")
+    page.goto(live_server.url + article.get_absolute_url())
+    form = page.locator("#comments form.comment-form").first
+    form.get_by_role("textbox", name="Comment").fill("Teh first word.")
+    form.get_by_role("textbox", name="Name").fill("Anahit")
+    form.get_by_role("textbox", name="Email").fill("anahit@example.com")
+    form.get_by_role("button", name="Post comment").click()
+    mine = Comment.objects.get(article=article, body="Teh first word.")
+    comment = page.locator(f"#comment-{mine.pk}")
+
+    # Only the author's browser offers the actions; another reader's page does not.
+    other = browser.new_context().new_page()
+    other.goto(live_server.url + article.get_absolute_url())
+    expect(other.locator(f"#comment-{mine.pk} .comment-actions")).to_be_visible()
+    expect(other.locator(f"#comment-{mine.pk}").get_by_role("link", name="Edit")).to_have_count(0)
+
+    comment.get_by_role("link", name="Edit your comment").click()
+    expect(page).to_have_url(re.compile(rf"/comments/{mine.pk}/edit/$"))
+    page.get_by_role("textbox", name="Your comment").fill("The first word.")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(rf"#comment-{mine.pk}$"))
+    expect(comment.locator(".comment-body")).to_have_text("The first word.")
+    expect(comment.locator(".comment-edited")).to_contain_text("edited")
+
+    reply = Comment.objects.create(
+        article=article, parent=mine, author_name="Vardan", author_email="v@example.com",
+        body="An answer that stays.",
+    )
+    page.reload()
+    comment.get_by_role("link", name="Delete your comment").click()
+    expect(page.get_by_role("heading", name="Delete your comment?")).to_be_visible()
+    page.get_by_role("button", name="Delete my comment").click()
+    expect(page.locator(f"#comment-{mine.pk}")).to_have_text("[deleted by its author]")
+    expect(page.locator(f"#comment-{reply.pk} .comment-body")).to_have_text(reply.body)
+    other.context.close()

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
@@ -17,15 +18,19 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.core import signing
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Article
 from comments import selectors
+from comments.erasure import erase_token
 from comments.guests import link_token
 from comments.models import Comment
-from comments.services import guest_comment_submit
+from comments.ownership import OWN_COOKIE, OWN_SALT
+from comments.services import comment_delete_by_author, guest_comment_submit
 from comments.subscriptions import Unsubscribe, reply_subscription_create, unsubscribe_token
 from tests.factories import make_comment, make_reader
 
@@ -241,6 +246,48 @@ def data_request_sent(page, base, article, comment):
 
 def data_link_broken(page, base, article, comment):
     return page.goto(base + reverse("comments:data_download", args=["not-a-link"]))
+def _own_comment(page, base, article, comment) -> Comment:
+    """A new reply to `comment`, which this browser owns (its signed comments_own cookie)."""
+    own = make_comment(article, parent=comment, created=timezone.now(), body="Mine to change.")
+    value = signing.Signer(salt=OWN_SALT).sign(f"{own.pk}-{int(time.time()) + 900}")
+    page.context.add_cookies([{"name": OWN_COOKIE, "value": value, "url": base}])
+    return own
+
+
+def comment_edit(page, base, article, comment):
+    own = _own_comment(page, base, article, comment)
+    return page.goto(base + reverse("comments:edit", args=[article.slug, own.pk]))
+
+
+def comment_delete(page, base, article, comment):
+    own = _own_comment(page, base, article, comment)
+    return page.goto(base + reverse("comments:delete", args=[article.slug, own.pk]))
+
+
+def comment_not_yours(page, base, article, comment):
+    return page.goto(base + reverse("comments:edit", args=[article.slug, comment.pk]))
+
+
+def deleted_placeholder(page, base, article, comment):
+    """The discussion with a comment its author deleted, its reply kept under it."""
+    own = _own_comment(page, base, article, comment)
+    make_comment(article, parent=own, body="A reply that stays.")
+    comment_delete_by_author(comment_id=own.pk)
+    return page.goto(f"{base}{article.get_absolute_url()}?view=deleted")
+
+
+def erase_request(page, base, article, comment):
+    return page.goto(base + reverse("comments:guest_erase"))
+
+
+def erase_confirm(page, base, article, comment):
+    make_comment(article, parent=comment, author_email="grace@example.com")
+    token = erase_token("grace@example.com")
+    return page.goto(base + reverse("comments:guest_erase_confirm", args=[token]))
+
+
+def erase_link_problem(page, base, article, comment):
+    return page.goto(base + reverse("comments:guest_erase_confirm", args=["not-a-link"]))
 
 
 PAGES: dict[str, Callable] = {
@@ -267,6 +314,13 @@ PAGES: dict[str, Callable] = {
     "data request error": data_request_error,
     "data request sent": data_request_sent,
     "data link broken": data_link_broken,
+    "comment edit": comment_edit,
+    "comment delete": comment_delete,
+    "comment not yours": comment_not_yours,
+    "deleted placeholder": deleted_placeholder,
+    "erase request": erase_request,
+    "erase confirm": erase_confirm,
+    "erase link problem": erase_link_problem,
 }
 
 

@@ -29,6 +29,7 @@ GOOD = {
     "SECURE_HSTS_SECONDS": 0,
     "NOTIFY_BATCH_MINUTES": 0,
     "COMMENTS_IP_RETENTION_DAYS": 1,
+    "COMMENTS_EDIT_MINUTES": 0,
     "COMMENT_RATE_LIMIT": "off",
     "ADMIN_LOGIN_RATE_LIMIT": "5/900",
 }
@@ -80,6 +81,8 @@ def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
         ("NOTIFY_BATCH_MINUTES", -1, "NOTIFY_BATCH_MINUTES", 0),
         ("COMMENTS_IP_RETENTION_DAYS", 0, "COMMENTS_IP_RETENTION_DAYS", 1),
         ("COMMENTS_IP_RETENTION_DAYS", "90d", "COMMENTS_IP_RETENTION_DAYS", 1),
+        ("COMMENTS_EDIT_MINUTES", "a while", "COMMENTS_EDIT_MINUTES", 0),
+        ("COMMENTS_EDIT_MINUTES", -1, "COMMENTS_EDIT_MINUTES", 0),
     ],
 )
 def test_a_bad_whole_number_is_an_error_naming_the_variable(
