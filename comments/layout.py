@@ -37,6 +37,8 @@ class CommentItem:
     removed: bool = False
     # Why a moderator removed it (a Decision.Reason), for the placeholder to say.
     removal_reason: str = ""
+    # Readers' recommendations of it.
+    recommends: int = 0
     pending: bool = False
     reply_count: int = 0
     # On a thread's top-level comment: the replies replies_cut() left for the thread's page.
@@ -53,7 +55,7 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     """The comments to show from rows in tree order, each thread's rows together.
 
     A row is (pk, parent_id, level, author_name, body, status, created, profile, badge,
-    removal_reason) (comments/selectors.py ROW_FIELDS). Published comments
+    removal_reason, recommend_count) (comments/selectors.py ROW_FIELDS). Published comments
     show, and the reader's own pending ones. A hidden comment (removed, spam, someone else's
     pending) still holds its place as a "[removed]" placeholder when anything below it shows,
     so the replies keep their context; otherwise it and its subtree are left out.
@@ -63,7 +65,8 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     kept: list[CommentItem] = []
     # The hidden ancestors of the current row, waiting to learn whether anything below shows.
     path: list[tuple[CommentItem, bool]] = []
-    for pk, parent_id, level, author, body, status, created, profile, badge, reason in rows:
+    for row in rows:
+        pk, parent_id, level, author, body, status, created, profile, badge, reason, recs = row
         del path[level:]
         own = status == pending and pk in own_pending
         if status == published or own:
@@ -73,7 +76,8 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
                     kept.append(ancestor)
                     path[index] = (ancestor, True)
             item = CommentItem(
-                pk, parent_id, level, author, body, created, profile, badge, pending=own
+                pk, parent_id, level, author, body, created, profile, badge,
+                recommends=recs, pending=own,
             )
             kept.append(item)
             path.append((item, True))

@@ -139,6 +139,11 @@ class Comment(MPTTModel):
     removal_reason = models.CharField(
         max_length=24, blank=True, choices=removal_reason_choices
     )
+    # Readers' recommendations of this comment, and on a top-level comment of its whole thread
+    # (the "top" order): kept with each Recommendation by comments/recommendations.py, so the
+    # page reads them without counting.
+    recommend_count = models.PositiveIntegerField(default=0)
+    thread_recommend_count = models.PositiveIntegerField(default=0)
 
     objects = CommentManager()
 
@@ -797,3 +802,28 @@ class ReplyNotice(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.reply.get_absolute_url()
+
+
+class Recommendation(models.Model):
+    """A reader's recommendation of a comment: one per comment per commenter (an account's, or
+    a verified guest address's). There is no negative reaction."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="recommendations")
+    commenter = models.ForeignKey(
+        Commenter, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "commenter"], name="recommendation_once_per_commenter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commenter} recommends comment {self.comment_id}"
+
+    def get_absolute_url(self) -> str:
+        return self.comment.get_absolute_url()

@@ -355,11 +355,12 @@
       } else {
         comment.appendChild(placed);
       }
-    } else if (parts[0] === "posted") {
+    } else if (parts[0] === "posted" || parts[0] === "recommended") {
       placed = document.createElement("p");
       placed.className = message.className;
       placed.textContent = message.textContent;
-      comment.querySelector(".comment-header").insertAdjacentElement("afterend", placed);
+      var anchor = parts[0] === "posted" ? ".comment-header" : ".comment-actions";
+      comment.querySelector(anchor).insertAdjacentElement("afterend", placed);
     } else {
       return;
     }
