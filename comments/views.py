@@ -444,8 +444,10 @@ def comment_recommend(request, slug, pk):
     comment = get_object_or_404(
         Comment.objects.for_article(article).visible().select_related("article"), pk=pk
     )
+    # An account without a commenter record yet (made in the admin) gets one when it first
+    # recommends; until then it recommends nothing.
     commenter = recommendations.reader_commenter(request, create=request.method == "POST")
-    if commenter is None:
+    if commenter is None and not request.user.is_authenticated:
         return _recommend_refused(
             request, article, comment, RECOMMEND_SIGN_IN_MESSAGE, sign_in=True
         )
@@ -455,7 +457,8 @@ def comment_recommend(request, slug, pk):
         context = {
             "article": article,
             "comment": comment,
-            "recommended": comment.recommendations.filter(commenter=commenter).exists(),
+            "recommended": commenter is not None
+            and comment.recommendations.filter(commenter=commenter).exists(),
         }
         return render(request, "comments/comment_recommend.html", context)
     retry_after = recommendations.recommend_throttle(

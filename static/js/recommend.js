@@ -34,13 +34,20 @@
     }
   }
 
+  // A refusal shows under the comment's actions, where the reader pressed the button.
+  function feedbackOf(form) {
+    var actions = form.closest(".comment-actions") || form;
+    var next = actions.nextElementSibling;
+    return next && next.classList.contains("recommend-feedback") ? next : null;
+  }
+
   function say(form, text, link) {
-    var note = form.querySelector(".recommend-feedback");
+    var note = feedbackOf(form);
     if (!note) {
-      note = document.createElement("span");
+      note = document.createElement("p");
       note.className = "recommend-feedback";
       note.setAttribute("role", "status");
-      form.appendChild(note);
+      (form.closest(".comment-actions") || form).insertAdjacentElement("afterend", note);
     }
     note.textContent = text + (link ? " " : "");
     if (link) {
@@ -136,7 +143,7 @@
           delete state[id];
         }
         show(form, answer.data.recommended, answer.data.count);
-        var note = form.querySelector(".recommend-feedback");
+        var note = feedbackOf(form);
         if (note) {
           note.remove();
         }

@@ -236,6 +236,16 @@ class TestRecommendView:
         assert "Take back my recommendation" in again
         assert 'name="recommended" value="0"' in again
 
+    def test_an_account_made_without_a_commenter_record_recommends(self, django_user_model):
+        comment = make_comment(make_article())
+        user = django_user_model.objects.create_user("editor", password="a long passphrase 1")
+        client = Client()
+        client.force_login(user)
+        assert b"Recommend this comment" in client.get(recommend_url(comment)).content
+        response = client.post(recommend_url(comment), {"recommended": "1"}, **JSON)
+        assert response.json() == {"recommended": True, "count": 1}
+        assert Recommendation.objects.get().commenter.user == user
+
     def test_a_post_without_a_state_turns_it_over(self):
         comment = make_comment(make_article())
         client, _ = signed_in_client()

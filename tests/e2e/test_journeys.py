@@ -704,7 +704,7 @@ def test_a_guest_who_recommends_is_invited_to_sign_in(page, live_server):
     page.goto(live_server.url + article.get_absolute_url())
     shown = page.locator(f"#comment-{comment.pk}")
     shown.get_by_role("button", name="Recommend Ararat’s comment").click()
-    feedback = shown.locator(".recommend-feedback")
+    feedback = page.locator(f"li:has(> #comment-{comment.pk}) .recommend-feedback")
     expect(feedback).to_contain_text("Sign in to recommend comments.")
     feedback.get_by_role("link", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
