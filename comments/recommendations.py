@@ -91,7 +91,10 @@ def recommendation_set(
         step = -1 if deleted else 0
     if step:
         _counts_add(comment, step)
-        transaction.on_commit(lambda: discussion_refresh(article_id=comment.article_id))
+        # robust: the recommendation is stored whatever happens to the refresh.
+        transaction.on_commit(
+            lambda: discussion_refresh(article_id=comment.article_id), robust=True
+        )
     count = Comment.objects.values_list("recommend_count", flat=True).get(pk=comment.pk)
     return RecommendResult(recommended=wanted, count=count, changed=bool(step))
 
@@ -135,36 +138,37 @@ def discussion_refresh(*, article_id: int) -> None:
     """Refresh the article's cached pages for new counts, at most once per
     RECOMMEND_REFRESH_SECONDS: now when no refresh happened in that time, otherwise once at
     the end of the window (a task queued with `run_after`)."""
-    seconds = settings.RECOMMEND_REFRESH_SECONDS
-    now = time.time()
     try:
-        store = caches["counters"]
-        started = _window_start(store, article_id, now, seconds)
+        now, due = _window(caches["counters"], article_id)
     except CACHE_ERRORS as error:
         logger.warning("recommendation refresh limited in this process only: %s", error)
-        store = local_counters
-        started = _window_start(store, article_id, now, seconds)
-    if started is None:
+        now, due = _window(local_counters, article_id)
+    if now:
         discussion_changed_send(article_id)
         return
-    due = started + seconds
-    # One refresh queued per window: the others in it are read by that one.
-    if not store.add(_queued_key(article_id), due, timeout=seconds * 2):
-        return
     refresh = discussion_refresh_due
-    if not refresh.get_backend().supports_defer:
-        # Without a worker that waits, the next recommendation after the window refreshes.
-        return
-    refresh.using(run_after=datetime.fromtimestamp(due, tz=UTC)).enqueue(article_id=article_id)
+    # Without a worker that waits, the next recommendation after the window refreshes.
+    if due is not None and refresh.get_backend().supports_defer:
+        refresh.using(run_after=datetime.fromtimestamp(due, tz=UTC)).enqueue(
+            article_id=article_id
+        )
 
 
-def _window_start(store, article_id: int, now: float, seconds: int) -> float | None:
-    """None when this call opens a new window (the caller refreshes now); else when the
-    current window started."""
+def _window(store, article_id: int) -> tuple[bool, float | None]:
+    """Whether to refresh now (no refresh in the last RECOMMEND_REFRESH_SECONDS), else when
+    the window ends if this call is the first to queue its refresh (None when one is queued)."""
+    seconds = settings.RECOMMEND_REFRESH_SECONDS
+    now = time.time()
     if store.add(_refresh_key(article_id), now, timeout=seconds):
-        return None
-    # None when it expired since the add(): a new window, as above.
-    return store.get(_refresh_key(article_id))
+        return True, None
+    started = store.get(_refresh_key(article_id))
+    if started is None:
+        # Expired since the add(): a new window.
+        return True, None
+    due = started + seconds
+    if not store.add(_queued_key(article_id), due, timeout=seconds * 2):
+        return False, None
+    return False, due
 
 
 @task

@@ -189,6 +189,24 @@ class TestRefresh:
         recommend(comment, signed_in_client()[1])
         assert article_page_version(article.pk) == before + 2
 
+    def test_with_the_counters_away_each_process_keeps_the_window(
+        self, recommend, settings, monkeypatch
+    ):
+        from django.core.cache import caches
+
+        def away(*args, **kwargs):
+            raise ConnectionRefusedError("counters away")
+
+        monkeypatch.setattr(caches["counters"], "add", away)
+        settings.RECOMMEND_RATE_LIMIT = "off"
+        article = make_article()
+        comment = make_comment(article)
+        before = article_page_version(article.pk)
+        for _ in range(3):
+            recommend(comment, signed_in_client()[1])
+        assert counts(comment) == (3, 3)
+        assert article_page_version(article.pk) == before + 1
+
     def test_the_cached_page_shows_the_count_after_the_refresh(
         self, recommend, refresh_due, client, settings
     ):
