@@ -7,10 +7,10 @@ has one is rendered for that reader, never served from or stored in a shared cop
 - FORM_FEEDBACK: at the comment form (a comment held for moderation, which is not in the
   discussion), written there by the comment_form template tag and left out of the page's list
   of messages (templates/base.html);
-- "posted:<id>" and "reported:<id>": at that comment. The discussion is a cached fragment the
-  same for everyone, so the page lists these messages with a `data-feedback` attribute and
-  static/js/comments.js moves each into its comment ("Reported — thank you" in place of the
-  Report link). Without the script they show at the top of the page.
+- "posted:<id>", "reported:<id>" and "recommended:<id>": at that comment. The discussion is
+  a cached fragment the same for everyone, so the page lists these messages with a
+  `data-feedback` attribute and static/js/comments.js moves each into its comment ("Reported
+  — thank you" in place of the Report link). Without the script they show at the top of the page.
 """
 
 FORM_FEEDBACK = "comment-form"
@@ -22,3 +22,7 @@ def posted_tag(pk: int) -> str:
 
 def reported_tag(pk: int) -> str:
     return f"reported:{pk}"
+
+
+def recommended_tag(pk: int) -> str:
+    return f"recommended:{pk}"

@@ -42,6 +42,8 @@ class CommentItem:
     deleted: bool = False
     # When its author last edited it.
     edited: datetime | None = None
+    # Readers' recommendations of it.
+    recommends: int = 0
     pending: bool = False
     reply_count: int = 0
     # On a thread's top-level comment: the replies replies_cut() left for the thread's page.
@@ -58,9 +60,9 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     """The comments to show from rows in tree order, each thread's rows together.
 
     A row is (pk, parent_id, level, author_name, body, status, created, profile, badge,
-    removal_reason, edited) (comments/selectors.py ROW_FIELDS). Published comments
-    show, and the reader's own pending ones. A hidden comment (removed, spam, someone else's
-    pending, deleted by its author) still holds its place as a "[removed]" (or "[deleted by
+    removal_reason, edited, recommend_count) (comments/selectors.py ROW_FIELDS). Published
+    comments show, and the reader's own pending ones. A hidden comment (removed, spam, someone
+    else's pending, deleted by its author) still holds its place as a "[removed]" (or "[deleted by
     its author]") placeholder when anything below it shows, so the replies keep their
     context; otherwise it and its subtree are left out.
     """
@@ -70,9 +72,9 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     kept: list[CommentItem] = []
     # The hidden ancestors of the current row, waiting to learn whether anything below shows.
     path: list[tuple[CommentItem, bool]] = []
-    for pk, parent_id, level, author, body, status, created, profile, badge, reason, edited in (
-        rows
-    ):
+    for row in rows:
+        (pk, parent_id, level, author, body, status, created, profile, badge, reason, edited,
+         recs) = row
         del path[level:]
         own = status == pending and pk in own_pending
         if status == published or own:
@@ -82,8 +84,8 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
                     kept.append(ancestor)
                     path[index] = (ancestor, True)
             item = CommentItem(
-                pk, parent_id, level, author, body, created, profile, badge, pending=own,
-                edited=edited,
+                pk, parent_id, level, author, body, created, profile, badge,
+                recommends=recs, pending=own, edited=edited,
             )
             kept.append(item)
             path.append((item, True))

@@ -142,6 +142,11 @@ class Comment(MPTTModel):
     )
     # When its author last edited it (CommentRevision keeps the earlier texts); None if never.
     edited = models.DateTimeField(null=True, blank=True)
+    # Readers' recommendations of this comment, and on a top-level comment of its whole thread
+    # (the "top" order): kept with each Recommendation by comments/recommendations.py, so the
+    # page reads them without counting.
+    recommend_count = models.PositiveIntegerField(default=0)
+    thread_recommend_count = models.PositiveIntegerField(default=0)
 
     objects = CommentManager()
 
@@ -836,3 +841,28 @@ class CommentRevision(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:comments_comment_change", args=[self.comment_id])
+
+
+class Recommendation(models.Model):
+    """A reader's recommendation of a comment: one per comment per commenter (an account's, or
+    a verified guest address's). There is no negative reaction."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="recommendations")
+    commenter = models.ForeignKey(
+        Commenter, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "commenter"], name="recommendation_once_per_commenter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commenter} recommends comment {self.comment_id}"
+
+    def get_absolute_url(self) -> str:
+        return self.comment.get_absolute_url()

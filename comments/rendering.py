@@ -72,12 +72,22 @@ MORE_HTML = (
 # visible words stay short. "Share" is the comment's stable link, whatever the page and order
 # (static/js/comments.js copies it instead of following it).
 ACTIONS_HTML = (
-    '<p class="comment-actions">'
-    "{reply}"
+    '<div class="comment-actions">'
+    "{recommend}{reply}"
     '<a class="share-link" href="{share}" data-author="{author}">'
     'Share<span class="visually-hidden"> {possessive} comment</span></a>'
     '<a class="report-link" href="{report}" data-author="{author}">'
-    'Report<span class="visually-hidden"> {possessive} comment</span></a></p>'
+    'Report<span class="visually-hidden"> {possessive} comment</span></a></div>'
+)
+# "Recommend" is a button in a GET form: without JavaScript it opens the comment's recommend
+# page, whose POST form carries the reader's CSRF token (the discussion is shared by every
+# reader and holds none). static/js/recommend.js posts it in place instead and sets
+# aria-pressed from the reader's own recommendations, which no shared copy holds.
+RECOMMEND_HTML = (
+    '<form class="recommend-form" method="get" action="{url}">'
+    '<button type="submit" class="recommend-button" data-comment-id="{key}">'
+    'Recommend<span class="visually-hidden"> {possessive} comment</span></button>'
+    '<span class="recommend-count" data-count="{count}">{count_text}</span></form>'
 )
 # data-author names the comment in the inline reply form (static/js/comments.js).
 REPLY_HTML = (
@@ -182,7 +192,17 @@ def comment_links(article) -> dict[str, str | None]:
         ),
         "report_url": reverse("comments:report", kwargs=kwargs),
         "share_url": reverse("articles:comment_permalink", kwargs=kwargs),
+        "recommend_url": reverse("comments:recommend", kwargs=kwargs),
     }
+
+
+def recommend_count_text(count: int) -> str:
+    """What a comment's count says: nothing at 0, "1" or "12" with the noun for screen
+    readers (static/js/recommend.js writes the same)."""
+    if not count:
+        return ""
+    noun = "recommendation" if count == 1 else "recommendations"
+    return f'{count}<span class="visually-hidden"> {noun}</span>'
 
 
 def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
@@ -212,7 +232,15 @@ def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
         # The links come from reverse() on slug and int converters: nothing to escape.
         if reply_url is not None:
             reply = REPLY_HTML.format(key=key, author=author, url=_with_pk(reply_url, key))
+        recommend = RECOMMEND_HTML.format(
+            url=_with_pk(links["recommend_url"], key),
+            key=key,
+            possessive=possessive,
+            count=item.recommends,
+            count_text=recommend_count_text(item.recommends),
+        )
         actions = ACTIONS_HTML.format(
+            recommend=recommend,
             reply=reply,
             share=_with_pk(links["share_url"], key),
             report=_with_pk(links["report_url"], key),

@@ -18,7 +18,21 @@ from comments.models import Comment, commented_model
 from comments.text import body_text
 
 THREADS_PER_PAGE = 50
-SORTS = {"oldest": ("thread_position", "tree_id"), "newest": ("-thread_position", "-tree_id")}
+# "top": the threads with the most recommendations (of the top-level comment and every reply)
+# first, ties newest first. No time decay: a discussion lives a few days, and a score that
+# changed with the clock would move threads between pages while a cached copy still showed
+# them elsewhere, and a permalink's page with them.
+SORTS = {
+    "oldest": ("thread_position", "tree_id"),
+    "newest": ("-thread_position", "-tree_id"),
+    "top": ("-thread_recommend_count", "-thread_position", "-tree_id"),
+}
+# The same orders in Python, on a thread's (thread_position, tree_id, thread_recommend_count).
+THREAD_KEYS = {
+    "oldest": lambda position, tree_id, recommends: (position, tree_id),
+    "newest": lambda position, tree_id, recommends: (-position, -tree_id),
+    "top": lambda position, tree_id, recommends: (-recommends, -position, -tree_id),
+}
 ROW_FIELDS = (
     "pk",
     "parent_id",
@@ -31,6 +45,7 @@ ROW_FIELDS = (
     "author_badge",
     "removal_reason",
     "edited",
+    "recommend_count",
 )
 # The handle of the comment's commenter when their profile is public, and the badge of a staff
 # member (comments.identity.badge_for): computed in the rows' one query, through two joins.
@@ -62,26 +77,27 @@ class DiscussionPage:
         return self.page.paginator.get_elided_page_range(self.page.number)
 
 
-def _thread_rows(comments, *, newest: bool = False) -> Iterable[tuple]:
+def _thread_rows(comments, *, sort: str = "oldest") -> Iterable[tuple]:
     """The rows of `comments` (whole threads) in page order, from one query in tree order.
 
-    The query reads each thread in `tree_id, lft` order; the threads are then put in page
-    order (their roots' `thread_position`) in Python, which costs a sort of the threads only.
+    The query reads each thread in `tree_id, lft` order; the threads are then put in `sort`
+    order (from their roots' values) in Python, which costs a sort of the threads only.
     """
     rows = (
         comments.annotate(**AUTHOR_FIELDS)
         .order_by("tree_id", "lft")
-        .values_list(*ROW_FIELDS, "tree_id", "thread_position")
+        .values_list(*ROW_FIELDS, "tree_id", "thread_position", "thread_recommend_count")
     )
     threads: dict[int, list[tuple]] = {}
-    positions: dict[int, tuple[int, int]] = {}
+    keys: dict[int, tuple[int, ...]] = {}
+    thread_key = THREAD_KEYS[sort]
     for row in rows:
-        tree_id = row[-2]
+        tree_id = row[-3]
         if tree_id not in threads:
             threads[tree_id] = []
-            positions[tree_id] = (row[-1], tree_id)
-        threads[tree_id].append(row[:-2])
-    for tree_id in sorted(threads, key=positions.__getitem__, reverse=newest):
+            keys[tree_id] = thread_key(row[-2], tree_id, row[-1])
+        threads[tree_id].append(row[:-3])
+    for tree_id in sorted(threads, key=keys.__getitem__):
         yield from threads[tree_id]
 
 
@@ -104,7 +120,7 @@ def _threads_page(
     page = paginator.page(page_number) if strict else paginator.get_page(page_number)
     offset = (page.number - 1) * paginator.per_page
     page_trees = ordered.values("tree_id")[offset : offset + paginator.per_page]
-    rows = _thread_rows(Comment.objects.filter(tree_id__in=page_trees), newest=sort == "newest")
+    rows = _thread_rows(Comment.objects.filter(tree_id__in=page_trees), sort=sort)
     return page, rows
 
 
@@ -155,11 +171,19 @@ def reply_cut(comment: Comment, *, own_pending: Collection[int] = ()) -> bool:
 def thread_page_number(comment: Comment, sort: str | None = None) -> int:
     """The page, in `sort` order (the default order when None), that shows `comment`'s
     thread."""
-    root = Comment.objects.only("thread_position").get(tree_id=comment.tree_id, parent=None)
-    position = root.thread_position
-    if (sort or default_sort()) == "newest":
-        ahead = Q(thread_position__gt=position) | Q(
-            thread_position=position, tree_id__gt=root.tree_id
+    root = Comment.objects.only("thread_position", "thread_recommend_count").get(
+        tree_id=comment.tree_id, parent=None
+    )
+    position, recommends = root.thread_position, root.thread_recommend_count
+    newer = Q(thread_position__gt=position) | Q(
+        thread_position=position, tree_id__gt=root.tree_id
+    )
+    sort = sort if sort in SORTS else default_sort()
+    if sort == "newest":
+        ahead = newer
+    elif sort == "top":
+        ahead = Q(thread_recommend_count__gt=recommends) | (
+            Q(thread_recommend_count=recommends) & newer
         )
     else:
         ahead = Q(thread_position__lt=position) | Q(

@@ -13,6 +13,16 @@ urlpatterns = [
         "articles/<slug:slug>/comments/<int:pk>/delete/", editing.comment_delete, name="delete"
     ),
     path(
+        "articles/<slug:slug>/comments/<int:pk>/recommend/",
+        views.comment_recommend,
+        name="recommend",
+    ),
+    path(
+        "articles/<slug:slug>/comments/recommended/",
+        views.recommended_by_reader,
+        name="recommended",
+    ),
+    path(
         "comments/confirm/<str:token>/", views.guest_comment_confirm, name="confirm"
     ),
     path("accounts/erase/", erasure_views.account_erase, name="account_erase"),

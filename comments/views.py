@@ -1,17 +1,20 @@
 import ipaddress
 import math
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Model
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comments import services
-from comments.feedback import FORM_FEEDBACK, posted_tag, reported_tag
+from comments import recommendations, services
+from comments.feedback import FORM_FEEDBACK, posted_tag, recommended_tag, reported_tag
 from comments.forms import (
     AUTHOR_COOKIE,
     EMAIL_COOKIE,
@@ -38,8 +41,10 @@ from comments.locks import lock_timeout_seconds
 from comments.models import Comment, UnconfirmedComment, commented_model
 from comments.ownership import edit_window_open, own_cookie_add
 from comments.ratelimit import posting_throttle, report_throttle
+from comments.sanctions import posting_refusal
 from comments.session import own_pending_add
 from comments.subscriptions import reply_subscription_create
+from comments.templatetags.comment_tags import approximate_wait
 from newsroom.locking import LockTimeout
 
 
@@ -416,3 +421,97 @@ def comment_report(request, slug, pk):
         {"article": article, "comment": comment, "form": form},
         status=status,
     )
+
+
+RECOMMEND_SIGN_IN_MESSAGE = (
+    "Sign in to recommend comments. Readers with an account can recommend, and so can guests "
+    "whose email address this browser has confirmed."
+)
+
+
+def _wants_json(request) -> bool:
+    """static/js/recommend.js asks for JSON; a form without JavaScript gets pages."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _recommend_refused(request, article: Model, comment: Comment, message: str, *, sign_in: bool):
+    back = comment.get_absolute_url()
+    sign_in_link = f"{reverse('account_login')}?{urlencode({'next': back})}" if sign_in else ""
+    if _wants_json(request):
+        return JsonResponse({"error": message, "sign_in_url": sign_in_link}, status=403)
+    context = {
+        "article": article,
+        "comment": comment,
+        "message": message,
+        "sign_in_url": sign_in_link,
+    }
+    return render(request, "comments/recommend_refused.html", context, status=403)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def comment_recommend(request, slug, pk):
+    """Recommend a comment, or take the recommendation back: the page of one button without
+    JavaScript (the form posts `recommended` 1 or 0), JSON for static/js/recommend.js (which
+    posts it as the button's new state)."""
+    article = _article(slug)
+    comment = get_object_or_404(
+        Comment.objects.for_article(article).visible().select_related("article"), pk=pk
+    )
+    # An account without a commenter record yet (made in the admin) gets one when it first
+    # recommends; until then it recommends nothing.
+    commenter = recommendations.reader_commenter(request, create=request.method == "POST")
+    if commenter is None and not request.user.is_authenticated:
+        return _recommend_refused(
+            request, article, comment, RECOMMEND_SIGN_IN_MESSAGE, sign_in=True
+        )
+    if refusal := posting_refusal(commenter):
+        return _recommend_refused(request, article, comment, refusal, sign_in=False)
+    if request.method == "GET":
+        context = {
+            "article": article,
+            "comment": comment,
+            "recommended": commenter is not None
+            and comment.recommendations.filter(commenter=commenter).exists(),
+        }
+        return render(request, "comments/comment_recommend.html", context)
+    retry_after = recommendations.recommend_throttle(
+        ip_address=_client_ip(request), commenter=commenter
+    )
+    if retry_after is not None:
+        if _wants_json(request):
+            response = JsonResponse(
+                {"error": "You have recommended many comments in a short time. "
+                 f"Try again in {approximate_wait(retry_after)}."},
+                status=429,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
+        return _too_many(request, article, retry_after, what="recommendations")
+    wanted = {"1": True, "0": False}.get(request.POST.get("recommended", ""))
+    result = recommendations.recommendation_set(
+        comment=comment, commenter=commenter, recommended=wanted
+    )
+    if _wants_json(request):
+        return JsonResponse({"recommended": result.recommended, "count": result.count})
+    noun = "recommendation" if result.count == 1 else "recommendations"
+    if result.recommended:
+        text = f"You recommended {comment.author_name}’s comment ({result.count} {noun})."
+    else:
+        text = f"You no longer recommend {comment.author_name}’s comment."
+    messages.success(request, text, extra_tags=recommended_tag(comment.pk))
+    return redirect(comment.get_absolute_url())
+
+
+@never_cache
+@require_GET
+def recommended_by_reader(request, slug):
+    """`{"recommended": {id: count}}`: the comments of the article this reader recommends,
+    with their counts now, for static/js/recommend.js to press their buttons (the cached
+    discussion is the same for every reader). Never cached."""
+    article = _article(slug)
+    commenter = recommendations.reader_commenter(request)
+    counts = recommendations.recommended_counts(article=article, commenter=commenter)
+    response = JsonResponse({"recommended": {str(pk): n for pk, n in counts.items()}})
+    patch_vary_headers(response, ["Cookie"])
+    return response

@@ -29,13 +29,14 @@ WHOLE_NUMBERS = [
     ("NOTIFY_BATCH_MINUTES", "NOTIFY_BATCH_MINUTES", 0),
     ("COMMENTS_IP_RETENTION_DAYS", "COMMENTS_IP_RETENTION_DAYS", 1),
     ("COMMENTS_EDIT_MINUTES", "COMMENTS_EDIT_MINUTES", 0),
+    ("RECOMMEND_REFRESH_SECONDS", "RECOMMEND_REFRESH_SECONDS", 1),
 ]
 # Settings in seconds that must be more than 0: (setting, environment variable).
 POSITIVE_SECONDS = [("COMMENTS_LOCK_TIMEOUT_SECONDS", "COMMENTS_LOCK_TIMEOUT_SECONDS")]
-RATES = ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
+RATES = ["COMMENT_RATE_LIMIT", "RECOMMEND_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
 # The orders of a discussion's threads (comments.selectors.SORTS, named here because newsroom
 # imports no app; tests/newsroom/test_checks.py keeps the two lists equal).
-COMMENT_SORTS = ("oldest", "newest")
+COMMENT_SORTS = ("oldest", "newest", "top")
 # The policies for guests' comments (COMMENTS_GUESTS), as comments/guests.py applies them.
 GUEST_POLICIES = ("open", "verify", "closed")
 # Settings that switch something on (1) or off (0).

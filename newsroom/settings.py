@@ -347,6 +347,11 @@ COMMENTS_DEFAULT_SORT = os.environ.get("COMMENTS_DEFAULT_SORT", "oldest").strip(
 # 1: the "[removed]" placeholder says the moderator's reason in a few words; 0: it does not.
 COMMENTS_SHOW_REMOVAL_REASONS = env_int("COMMENTS_SHOW_REMOVAL_REASONS", 1)
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
+# Recommendations (given or taken back) per window from one IP address and from one reader.
+RECOMMEND_RATE_LIMIT = os.environ.get("RECOMMEND_RATE_LIMIT", "30/60")
+# Recommendation counts reach the cached discussion within this many seconds: the article's
+# pages are refreshed at most once in that time for recommendations.
+RECOMMEND_REFRESH_SECONDS = env_int("RECOMMEND_REFRESH_SECONDS", 60)
 # Who may comment without an account: "open" (any guest), "verify" (a guest's comment waits for
 # the link mailed to their address) or "closed" (signed-in readers only).
 COMMENTS_GUESTS = os.environ.get("COMMENTS_GUESTS", "").strip().lower() or "open"

@@ -398,12 +398,13 @@
       } else {
         comment.appendChild(placed);
       }
-    } else if (parts[0] === "posted") {
+    } else if (parts[0] === "posted" || parts[0] === "recommended") {
       placed = document.createElement("p");
       placed.className = message.className;
       // The server's own markup: the message's text, escaped, and the link to edit it.
       placed.innerHTML = message.innerHTML;
-      comment.querySelector(".comment-header").insertAdjacentElement("afterend", placed);
+      var anchor = parts[0] === "posted" ? ".comment-header" : ".comment-actions";
+      comment.querySelector(anchor).insertAdjacentElement("afterend", placed);
     } else {
       return;
     }

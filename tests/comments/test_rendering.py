@@ -145,7 +145,7 @@ def test_a_long_comment_folds_behind_read_more_without_javascript(client, body, 
         '<span class="comment-more-show">Read more</span>'
         '<span class="comment-more-hide">Show less</span>'
         '<span class="visually-hidden"> of Ani’s comment</span></summary></details>'
-        '<p class="comment-actions">'
+        '<div class="comment-actions">'
     )
     assert (more in shown) is folds
 

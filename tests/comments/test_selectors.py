@@ -256,3 +256,66 @@ def test_comment_tree_page_pages_threads_with_their_replies(monkeypatch):
     for bad in ("3", "0", "x"):
         with pytest.raises(InvalidPage):
             comment_tree_page(article=article, page_number=bad, permalink=str)
+
+
+@pytest.mark.django_db
+class TestTopSort:
+    """"top": the threads with the most recommendations in them first, ties newest first."""
+
+    def threads(self, article, recommends: list[int]) -> list[Comment]:
+        roots = []
+        for count in recommends:
+            root = make_comment(article)
+            Comment.objects.filter(pk=root.pk).update(thread_recommend_count=count)
+            roots.append(root)
+        return roots
+
+    def test_the_threads_come_in_order_of_their_recommendations(self):
+        article = make_article()
+        a, b, c, d = self.threads(article, [2, 5, 0, 2])
+        reply = make_comment(article, parent=c)
+        items = discussion_page(article=article, page_number=1, sort="top").items
+        assert [item.pk for item in items] == [b.pk, d.pk, a.pk, c.pk, reply.pk]
+
+    def test_recommendations_of_replies_lift_their_thread(self, django_capture_on_commit_callbacks):
+        from comments.recommendations import recommendation_set
+        from tests.factories import make_reader
+
+        article = make_article()
+        first, second = make_comment(article), make_comment(article)
+        reply = make_comment(article, parent=first)
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(2):
+                commenter = make_reader().commenter
+                recommendation_set(comment=reply, commenter=commenter, recommended=True)
+            recommendation_set(comment=second, commenter=commenter, recommended=True)
+        items = discussion_page(article=article, page_number=1, sort="top").items
+        assert [item.pk for item in items] == [first.pk, reply.pk, second.pk]
+        assert [item.recommends for item in items] == [0, 2, 1]
+
+    def test_thread_page_number_in_top_order(self, monkeypatch):
+        monkeypatch.setattr(selectors, "THREADS_PER_PAGE", 2)
+        article = make_article()
+        roots = self.threads(article, [1, 4, 0, 4, 2])
+        reply = make_comment(article, parent=roots[2])
+        # Top order: roots[3], roots[1], roots[4], roots[0], roots[2].
+        assert [thread_page_number(c, "top") for c in roots] == [2, 1, 3, 1, 2]
+        assert thread_page_number(reply, "top") == 3
+        pages = [
+            [item.pk for item in discussion_page(article=article, page_number=n, sort="top").items]
+            for n in (1, 2, 3)
+        ]
+        assert pages == [
+            [roots[3].pk, roots[1].pk],
+            [roots[4].pk, roots[0].pk],
+            [roots[2].pk, reply.pk],
+        ]
+
+    def test_the_top_page_keeps_its_query_count(self, django_assert_max_num_queries):
+        article = make_article()
+        for root in self.threads(article, list(range(20))):
+            make_comment(article, parent=root)
+        with django_assert_max_num_queries(2):
+            page = discussion_page(article=article, page_number=1, sort="top")
+        assert page.sort == "top"
+        assert len(page.items) == 40

@@ -763,3 +763,79 @@ def test_a_guest_edits_then_deletes_their_own_comment_and_its_reply_stays(
     expect(page.locator(f"#comment-{mine.pk}")).to_have_text("[deleted by its author]")
     expect(page.locator(f"#comment-{reply.pk} .comment-body")).to_have_text(reply.body)
     other.context.close()
+def signed_in_context(browser, live_server, user, **options):
+    """A browser context signed in as `user`, through a session made by Django's test client."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(**options)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+    return context
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_reader_recommends_a_comment(browser, live_server, javascript):
+    from comments.models import Recommendation
+    from tests.factories import make_article, make_comment, make_reader
+
+    article = make_article(title="Worth recommending")
+    comment = make_comment(article, author_name="Ararat")
+    reader = make_reader()
+    context = signed_in_context(
+        browser, live_server, reader,
+        viewport={"width": 1280, "height": 900}, java_script_enabled=javascript,
+    )
+    page = context.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    shown = page.locator(f"#comment-{comment.pk}")
+    button = shown.get_by_role("button", name="Recommend Ararat’s comment")
+    count = shown.locator(".recommend-count")
+    if javascript:
+        expect(button).to_have_attribute("aria-pressed", "false")
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(count).to_have_text("1 recommendation")
+        assert Recommendation.objects.filter(comment=comment).count() == 1
+        # The reader's own state comes back with the page, whatever its cached copy holds.
+        page.reload()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(count).to_have_text("1 recommendation")
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "false")
+        expect(count).to_have_text("")
+        expect(page).to_have_url(live_server.url + article.get_absolute_url())
+        assert not Recommendation.objects.exists()
+    else:
+        button.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Recommend this comment")
+        page.get_by_role("button", name="Recommend Ararat’s comment").click()
+        expect(page).to_have_url(
+            re.compile(rf"{article.get_absolute_url()}#comment-{comment.pk}$")
+        )
+        expect(page.locator(".messages")).to_contain_text(
+            "You recommended Ararat’s comment (1 recommendation)."
+        )
+        expect(count).to_have_text("1 recommendation")
+        assert Recommendation.objects.filter(comment=comment).count() == 1
+    context.close()
+
+
+def test_a_guest_who_recommends_is_invited_to_sign_in(page, live_server):
+    from comments.models import Recommendation
+    from tests.factories import make_article, make_comment
+
+    article = make_article()
+    comment = make_comment(article, author_name="Ararat")
+    page.goto(live_server.url + article.get_absolute_url())
+    shown = page.locator(f"#comment-{comment.pk}")
+    shown.get_by_role("button", name="Recommend Ararat’s comment").click()
+    feedback = page.locator(f"li:has(> #comment-{comment.pk}) .recommend-feedback")
+    expect(feedback).to_contain_text("Sign in to recommend comments.")
+    feedback.get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    assert not Recommendation.objects.exists()

@@ -187,6 +187,40 @@ def unsubscribe_link_broken(page, base, article, comment):
     return page.goto(f"{base}/comments/unsubscribe/not-a-token/")
 
 
+def recommend_sign_in(page, base, article, comment):
+    """A guest's "Recommend" without JavaScript: the invitation to sign in (403)."""
+    response = page.goto(f"{base}{article.get_absolute_url()}comments/{comment.pk}/recommend/")
+    assert response.status == 403
+    return response
+
+
+def _signed_in(page, base) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_reader())
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}
+    page.context.add_cookies([cookie])
+
+
+def recommend(page, base, article, comment):
+    """The recommend page of a signed-in reader (the last pages: the tab stays signed in)."""
+    _signed_in(page, base)
+    return page.goto(f"{base}{article.get_absolute_url()}comments/{comment.pk}/recommend/")
+
+
+def recommended(page, base, article, comment):
+    """The article after the reader recommended a comment in place: a pressed button."""
+    response = page.goto(base + article.get_absolute_url())
+    button = page.locator(f"#comment-{comment.pk} .recommend-button")
+    if button.get_attribute("aria-pressed") != "true":
+        button.click()
+    page.locator(f'#comment-{comment.pk} .recommend-button[aria-pressed="true"]').wait_for()
+    return response
+
+
 # The account pages join this list once they exist.
 def inline_reply(page, base, article, comment):
     """The article with the composer opened and an inline reply form under a comment."""
@@ -321,6 +355,9 @@ PAGES: dict[str, Callable] = {
     "erase request": erase_request,
     "erase confirm": erase_confirm,
     "erase link problem": erase_link_problem,
+    "recommend sign-in": recommend_sign_in,
+    "recommend": recommend,
+    "recommended": recommended,
 }
 
 

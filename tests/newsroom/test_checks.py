@@ -61,7 +61,7 @@ def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
     settings.COMMENTS_DEFAULT_SORT = "best"
     [error] = check_default_sort(None)
     assert error.id == "newsroom.E012"
-    assert error.msg == "COMMENTS_DEFAULT_SORT must be one of oldest, newest, not 'best'."
+    assert error.msg == "COMMENTS_DEFAULT_SORT must be one of oldest, newest, top, not 'best'."
 
 
 @pytest.mark.parametrize(
@@ -83,6 +83,8 @@ def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
         ("COMMENTS_IP_RETENTION_DAYS", "90d", "COMMENTS_IP_RETENTION_DAYS", 1),
         ("COMMENTS_EDIT_MINUTES", "a while", "COMMENTS_EDIT_MINUTES", 0),
         ("COMMENTS_EDIT_MINUTES", -1, "COMMENTS_EDIT_MINUTES", 0),
+        ("RECOMMEND_REFRESH_SECONDS", 0, "RECOMMEND_REFRESH_SECONDS", 1),
+        ("RECOMMEND_REFRESH_SECONDS", "a minute", "RECOMMEND_REFRESH_SECONDS", 1),
     ],
 )
 def test_a_bad_whole_number_is_an_error_naming_the_variable(
@@ -92,7 +94,9 @@ def test_a_bad_whole_number_is_an_error_naming_the_variable(
     assert messages(settings, **{setting: value}) == [("newsroom.E001", message)]
 
 
-@pytest.mark.parametrize("setting", ["COMMENT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"])
+@pytest.mark.parametrize(
+    "setting", ["COMMENT_RATE_LIMIT", "RECOMMEND_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
+)
 @pytest.mark.parametrize("value", ["lots", "0/60", "5/0", "5 per minute"])
 def test_a_malformed_rate_is_an_error_naming_the_variable(settings, setting, value):
     [(error_id, message)] = messages(settings, **{setting: value})
