@@ -224,6 +224,9 @@ class Report(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     resolved = models.BooleanField(default=False)
+    # Where to thank the reporter once the report is decided (comments/decision_mail.py);
+    # never shown, and cleared when the mail is queued.
+    email = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["created", "id"]
@@ -797,3 +800,23 @@ class ReplyNotice(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.reply.get_absolute_url()
+
+
+class DecisionMailPreference(models.Model):
+    """Whether a commenter is mailed when a moderator publishes one of their held comments
+    (comments/decision_mail.py). Without a row, they are."""
+
+    commenter = models.OneToOneField(
+        Commenter, on_delete=models.CASCADE, related_name="decision_mail_preference"
+    )
+    published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        state = "on" if self.published else "off"
+        return f"Mail about published comments of {self.commenter}: {state}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("comments:settings")

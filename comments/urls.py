@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import profiles, unsubscribe, views
+from comments import decision_unsubscribe, profiles, unsubscribe, views
 
 app_name = "comments"
 
@@ -13,5 +13,10 @@ urlpatterns = [
     ),
     path("accounts/profile/", profiles.commenter_settings, name="settings"),
     path("comments/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path(
+        "comments/published-mail/<str:token>/",
+        decision_unsubscribe.decision_mail_stop,
+        name="decision_mail_stop",
+    ),
     path("readers/<slug:handle>/", profiles.CommenterProfileView.as_view(), name="profile"),
 ]

@@ -370,7 +370,7 @@ def comment_reply(request, slug, pk):
 def comment_report(request, slug, pk):
     article = _article(slug)
     comment = get_object_or_404(Comment.objects.for_article(article).visible(), pk=pk)
-    form = ReportForm(request.POST if request.method == "POST" else None)
+    form = ReportForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         retry_after = report_throttle(ip_address=_client_ip(request))
         if retry_after is not None:
@@ -380,6 +380,7 @@ def comment_report(request, slug, pk):
             reason=form.cleaned_data["reason"],
             detail=form.cleaned_data["detail"],
             ip_address=_client_ip(request),
+            email=form.reporter_email(),
         )
         if result.already_reported:
             messages.info(

@@ -352,5 +352,9 @@ COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/60")
 COMMENTS_GUESTS = os.environ.get("COMMENTS_GUESTS", "").strip().lower() or "open"
 # A reader gets at most one reply mail per thread in this many minutes, collecting its replies.
 NOTIFY_BATCH_MINUTES = env_int("NOTIFY_BATCH_MINUTES", 10)
+# Moderators are mailed (at most once an hour) when more than this many comments await review,
+# or the oldest has waited more than this many minutes; 0 turns either off.
+MODERATION_ALERT_QUEUE = env_int("MODERATION_ALERT_QUEUE", 20)
+MODERATION_ALERT_MINUTES = env_int("MODERATION_ALERT_MINUTES", 120)
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

@@ -28,6 +28,8 @@ GOOD = {
     "DATABASE_CONN_MAX_AGE": 0,
     "SECURE_HSTS_SECONDS": 0,
     "NOTIFY_BATCH_MINUTES": 0,
+    "MODERATION_ALERT_QUEUE": 0,
+    "MODERATION_ALERT_MINUTES": 0,
     "COMMENT_RATE_LIMIT": "off",
     "ADMIN_LOGIN_RATE_LIMIT": "5/900",
 }
@@ -77,6 +79,8 @@ def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
         ("SECURE_HSTS_SECONDS", "year", "DJANGO_HSTS_SECONDS", 0),
         ("NOTIFY_BATCH_MINUTES", "ten", "NOTIFY_BATCH_MINUTES", 0),
         ("NOTIFY_BATCH_MINUTES", -1, "NOTIFY_BATCH_MINUTES", 0),
+        ("MODERATION_ALERT_QUEUE", "many", "MODERATION_ALERT_QUEUE", 0),
+        ("MODERATION_ALERT_MINUTES", -1, "MODERATION_ALERT_MINUTES", 0),
     ],
 )
 def test_a_bad_whole_number_is_an_error_naming_the_variable(
