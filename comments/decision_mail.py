@@ -133,8 +133,12 @@ def _excerpt(comment: Comment) -> dict:
     }
 
 
+def _published_mail_token(commenter: Commenter) -> str:
+    return unsubscribe_token(Unsubscribe(commenter_id=commenter.pk), salt=PUBLISHED_MAIL_SALT)
+
+
 def published_mail_url(commenter: Commenter) -> str:
-    token = unsubscribe_token(Unsubscribe(commenter_id=commenter.pk), salt=PUBLISHED_MAIL_SALT)
+    token = _published_mail_token(commenter)
     return absolute_url(reverse("comments:decision_mail_stop", args=[token]))
 
 
@@ -159,7 +163,8 @@ def _published_mail(commenter: Commenter, article, comments: list[Comment]) -> d
         "text": render_to_string("comments/mail/decision_published.txt", context),
         "html": render_to_string("comments/mail/decision_published.html", context),
         "headers": {
-            "List-Unsubscribe": f"<mailto:{sender}?subject=unsubscribe>, <{stop_url}>",
+            "List-Unsubscribe": f"<mailto:{sender}?subject=unsubscribe%20"
+            f"{_published_mail_token(commenter)}>, <{stop_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     }

@@ -179,7 +179,7 @@ class ReportForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"invalid": "Enter a valid email address, or leave this empty."},
     )
-    notify = forms.BooleanField(required=False)
+    notify = forms.BooleanField(required=False, label_suffix="")
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -104,8 +104,9 @@ def test_an_approved_held_comment_is_mailed_to_its_account(committed):
     assert "https://news.example.org/accounts/profile/" in text
     stop = re.search(r"Stop this mail: (\S+)", text).group(1)
     assert stop.startswith("https://news.example.org/comments/published-mail/")
+    token = stop.rstrip("/").rpartition("/")[2]
     assert message.extra_headers["List-Unsubscribe"] == (
-        f"<mailto:news@example.org?subject=unsubscribe>, <{stop}>"
+        f"<mailto:news@example.org?subject=unsubscribe%20{token}>, <{stop}>"
     )
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
