@@ -22,6 +22,7 @@ from comments.decision_mail import (
 from comments.models import Comment, DecisionMailPreference, Report
 from comments.subscriptions import Unsubscribe, unsubscribe_token
 from tests.factories import make_article, make_comment, make_reader
+from tests.processes import db_worker, in_child
 
 pytestmark = pytest.mark.django_db
 
@@ -580,3 +581,92 @@ def test_a_held_post_and_a_report_run_the_check(
     [message] = mail.outbox
     assert message.to == ["mod1@example.org"]
     assert message.subject == "2 comments wait for moderation"
+
+
+# The real queue: the worker process and an SMTP server of the test's own.
+
+
+def test_with_the_worker_an_approval_mails_the_author_and_thanks_the_reporter(
+    queue_database, smtp_server, tmp_path
+):
+    env = {
+        **queue_database,
+        **smtp_server.environment(),
+        "SITE_URL": "https://news.example.org",
+        "DEFAULT_FROM_EMAIL": "Newsroom <news@example.org>",
+        "MODERATION_ALERT_QUEUE": "0",
+        "MODERATION_ALERT_MINUTES": "0",
+    }
+    comment_id, address = in_child(
+        env,
+        """
+        from comments.models import Report
+        from tests.factories import make_article, make_comment, make_reader
+        reader = make_reader(display_name="Ann")
+        comment = make_comment(
+            make_article(title="Tides"), commenter=reader.commenter, author_email=reader.email,
+            status="pending",
+        )
+        Report.objects.create(
+            comment=comment, reason="spam", reporter="ip:192.0.2.1", email="rep@example.org"
+        )
+        print(comment.pk, reader.email)
+        """,
+    ).split()
+
+    with db_worker(env, tmp_path / "worker.log"):
+        in_child(
+            env,
+            f"""
+            from comments import services
+            from comments.models import Comment
+            services.comments_approve(comments=Comment.objects.filter(pk={comment_id}),
+                                      moderator=None)
+            """,
+        )
+        messages = smtp_server.wait_for_messages(2)
+
+    by_recipient = {tuple(recipients): message for recipients, message in messages}
+    assert set(by_recipient) == {(address,), ("rep@example.org",)}
+    published = by_recipient[(address,)]
+    assert published["Subject"] == "Your comment on “Tides” is published"
+    assert published["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    plain, html = published.iter_parts()
+    assert f"/comments/{comment_id}/" in plain.get_content()
+    assert f"/comments/{comment_id}/" in html.get_content()
+    thanks = by_recipient[("rep@example.org",)]
+    assert "left it in the discussion" in thanks.get_body(("plain",)).get_content()
+
+
+def test_two_processes_send_one_alert_an_hour(queue_database, redis_url):
+    """The hour is claimed in the counters' Redis, which every worker shares."""
+    env = {**queue_database, "REDIS_URL": redis_url, "MODERATION_ALERT_QUEUE": "1"}
+    in_child(
+        env,
+        """
+        from django.contrib.auth.models import Group, User
+        from tests.factories import make_article, make_comment
+        user = User.objects.create_user("mod", email="mod@example.org", is_staff=True)
+        user.groups.add(Group.objects.get(name="Moderators"))
+        article = make_article()
+        make_comment(article, status="pending")
+        make_comment(article, status="pending")
+        """,
+    )
+    check = """
+        from django.utils import timezone
+        from comments.decision_mail import moderation_alert_send
+        print(moderation_alert_send(now=timezone.now()))
+        """
+
+    sent = [in_child(env, check), in_child(env, check)]
+
+    assert sent == ["True", "False"]
+    queued = in_child(
+        env,
+        """
+        from django_tasks_db.models import DBTaskResult
+        print(DBTaskResult.objects.filter(task_path="newsroom.mail.mail_send").count())
+        """,
+    )
+    assert queued == "1"

@@ -36,7 +36,7 @@ from comments.subscriptions import (
 )
 from tests.factories import make_article, make_comment, make_reader
 from tests.helpers import held_elsewhere
-from tests.processes import SECRET, db_worker, django_process, gunicorn_server, task_statuses
+from tests.processes import SECRET, db_worker, gunicorn_server, in_child, task_statuses
 
 pytestmark = pytest.mark.django_db
 
@@ -791,14 +791,6 @@ def test_posting_a_reply_does_no_ancestor_lookup_in_the_request(
 
 
 # The real queue: the worker process and an SMTP server of the test's own.
-
-
-def in_child(env: dict[str, str], code: str) -> str:
-    """Run `code` in a process of its own (a request's, a moderator's) on the shared database;
-    its output."""
-    result = django_process({**SECRET, **env}, code)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
 
 
 def queue_settles(env: dict[str, str], *, timeout: float = 60) -> list[str]:
