@@ -230,6 +230,12 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["created", "id"]
+        indexes = [
+            # The few decided reports whose reporter waits for thanks, read after each decision.
+            models.Index(
+                fields=["resolved"], condition=~Q(email=""), name="report_email_waiting_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["comment", "reporter"], name="report_once_per_reporter"
