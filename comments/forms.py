@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core import signing
 from django.template.defaultfilters import pluralize
 
+from comments.decision_mail import published_mail_wanted
 from comments.guests import VERIFY, guest_policy
 from comments.identity import RESERVED_MESSAGE, display_name_clean, is_reserved
 from comments.models import Comment, Commenter, ReplyMailPreference, Report
@@ -169,6 +170,32 @@ class ReportForm(forms.Form):
         label="Anything moderators should know (optional)",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # A guest gives an address; a signed-in reader ticks a box for their account's (`user`).
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="Email me when this is decided (optional)",
+        help_text="Your address is used for that one mail, then deleted. It is never shown.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": "Enter a valid email address, or leave this empty."},
+    )
+    notify = forms.BooleanField(required=False, label_suffix="")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = ""
+        if user is not None and user.is_authenticated and user.email:
+            self.account_email = user.email
+            del self.fields["email"]
+            self.fields["notify"].label = f"Email me at {user.email} when this is decided"
+        else:
+            del self.fields["notify"]
+
+    def reporter_email(self) -> str:
+        """The address to thank once the report is decided, or ""."""
+        if self.account_email:
+            return self.account_email if self.cleaned_data.get("notify") else ""
+        return self.cleaned_data.get("email", "")
 
 
 class CommenterSettingsForm(forms.ModelForm):
@@ -194,8 +221,14 @@ class CommenterSettingsForm(forms.ModelForm):
         required=False,
     )
 
+    published_mail = forms.BooleanField(
+        required=False,
+        label="Email me when a moderator publishes a comment of mine that was held for review",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["published_mail"].initial = published_mail_wanted(self.instance)
         preference = reply_mail_preference(self.instance)
         self.fields["subscribe_by_default"].initial = preference.subscribe_by_default
         self.fields["reply_mail_frequency"].initial = preference.frequency

@@ -241,9 +241,18 @@ class Report(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     resolved = models.BooleanField(default=False)
+    # Where to thank the reporter once the report is decided (comments/decision_mail.py);
+    # never shown, and cleared when the mail is queued.
+    email = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["created", "id"]
+        indexes = [
+            # The few decided reports whose reporter waits for thanks, read after each decision.
+            models.Index(
+                fields=["resolved"], condition=~Q(email=""), name="report_email_waiting_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["comment", "reporter"], name="report_once_per_reporter"
@@ -866,3 +875,23 @@ class Recommendation(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.comment.get_absolute_url()
+
+
+class DecisionMailPreference(models.Model):
+    """Whether a commenter is mailed when a moderator publishes one of their held comments
+    (comments/decision_mail.py). Without a row, they are."""
+
+    commenter = models.OneToOneField(
+        Commenter, on_delete=models.CASCADE, related_name="decision_mail_preference"
+    )
+    published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        state = "on" if self.published else "off"
+        return f"Mail about published comments of {self.commenter}: {state}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("comments:settings")

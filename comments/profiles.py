@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.generic import ListView
 
 from comments import services
+from comments.decision_mail import published_mail_set
 from comments.forms import CommenterSettingsForm
 from comments.identity import badge_for
 from comments.models import Commenter
@@ -58,6 +59,7 @@ def commenter_settings(request):
             subscribe_by_default=form.cleaned_data["subscribe_by_default"],
             frequency=form.cleaned_data["reply_mail_frequency"],
         )
+        published_mail_set(commenter=commenter, published=form.cleaned_data["published_mail"])
         messages.success(request, "Your settings are saved.")
         return redirect("comments:settings")
     return render(

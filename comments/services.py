@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from comments.decision_mail import decision_notify, moderation_alert_check
 from comments.forms import PARENT_GONE
 from comments.guests import LINK_HOURS, UNCONFIRMED_DAYS, email_normalized, link_token
 from comments.identity import RESERVED_MESSAGE, is_reserved
@@ -149,6 +150,7 @@ def _comments_decide(
         _decisions_record(
             changed, status=status, reason=reason, note=note, moderator=moderator, when=now
         )
+        decision_notify(comments=changed, status=status)
         _pages_changed(changed)
         if status in REJECTED:
             commenters_premoderate_by_rule(commenter_ids={c.commenter_id for c in changed})
@@ -246,6 +248,7 @@ def threads_remove(
         _pages_changed(changed)
         commenters_premoderate_by_rule(commenter_ids={c.commenter_id for c in changed})
     Report.objects.filter(comment__in=threads, resolved=False).update(resolved=True)
+    decision_notify(comments=changed, status=Comment.Status.REMOVED)
     return changed
 
 
@@ -433,6 +436,7 @@ def comment_update(
             moderator=moderator,
             created=comment.moderated_at,
         )
+        decision_notify(comments=Comment.objects.filter(pk=comment.pk), status=comment.status)
     if fields:
         # Only the edited columns: the in-memory lft/rght may be older than the lock.
         comment.save(update_fields=fields)
@@ -563,6 +567,8 @@ def comment_post(
             HoldReason(comment=comment, code=reason.code, detail=reason.detail[:200])
             for reason in verdict.reasons
         )
+    if comment.status == Comment.Status.PENDING:
+        moderation_alert_check()
     if comment.status == Comment.Status.PUBLISHED:
         discussion_changed_send(article.pk)
         replies_notify(comments=[comment])
@@ -734,13 +740,15 @@ def report_create(
     detail: str,
     ip_address: str | None,
     account: AbstractBaseUser | None = None,
+    email: str = "",
 ) -> ReportResult:
     """Record a reader's report of `comment`, once per reporter (`reporter_key`).
 
     Reports never hide a comment: as the Guardian puts it, "we never remove a comment just
     because it's been reported". At COMMENTS_REPORT_THRESHOLD distinct reporters it stays
     published and goes to the front of the queue; a moderator decides. The article lock orders
-    this against moderators deciding the same comment.
+    this against moderators deciding the same comment. `email`, when given, is thanked once
+    the report is decided (comments/decision_mail.py).
     """
     lock_article(comment.article_id)
     try:
@@ -752,9 +760,11 @@ def report_create(
                 reporter=reporter_key(ip_address=ip_address),
                 ip_address=ip_address,
                 account=account,
+                email=email.strip(),
             )
     except IntegrityError:
         return ReportResult(report=None)
+    moderation_alert_check()
     return ReportResult(report=report)
 
 

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from comments import data_download, editing, erasure_views, profiles, unsubscribe, views
+from comments import (
+    data_download,
+    decision_unsubscribe,
+    editing,
+    erasure_views,
+    profiles,
+    unsubscribe,
+    views,
+)
 
 app_name = "comments"
 
@@ -41,6 +49,11 @@ urlpatterns = [
         "comments/my-data/<str:token>/",
         data_download.guest_data_download,
         name="data_download",
+    ),
+    path(
+        "comments/published-mail/<str:token>/",
+        decision_unsubscribe.decision_mail_stop,
+        name="decision_mail_stop",
     ),
     path("readers/<slug:handle>/", profiles.CommenterProfileView.as_view(), name="profile"),
 ]

@@ -389,7 +389,7 @@ def comment_reply(request, slug, pk):
 def comment_report(request, slug, pk):
     article = _article(slug)
     comment = get_object_or_404(Comment.objects.for_article(article).visible(), pk=pk)
-    form = ReportForm(request.POST if request.method == "POST" else None)
+    form = ReportForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         retry_after = report_throttle(ip_address=_client_ip(request))
         if retry_after is not None:
@@ -400,6 +400,7 @@ def comment_report(request, slug, pk):
             detail=form.cleaned_data["detail"],
             ip_address=_client_ip(request),
             account=request.user if request.user.is_authenticated else None,
+            email=form.reporter_email(),
         )
         if result.already_reported:
             messages.info(

@@ -362,5 +362,9 @@ NOTIFY_BATCH_MINUTES = env_int("NOTIFY_BATCH_MINUTES", 10)
 COMMENTS_IP_RETENTION_DAYS = env_int("COMMENTS_IP_RETENTION_DAYS", 90)
 # A reader may edit their own comment this many minutes after posting it; 0: never.
 COMMENTS_EDIT_MINUTES = env_int("COMMENTS_EDIT_MINUTES", 15)
+# Moderators are mailed (at most once an hour) when more than this many comments await review,
+# or the oldest has waited more than this many minutes; 0 turns either off.
+MODERATION_ALERT_QUEUE = env_int("MODERATION_ALERT_QUEUE", 20)
+MODERATION_ALERT_MINUTES = env_int("MODERATION_ALERT_MINUTES", 120)
 # Failed admin sign-ins allowed per user name and per IP address in a window.
 ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5/900")

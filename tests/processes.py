@@ -31,6 +31,14 @@ def django_process(
     )
 
 
+def in_child(env: dict[str, str], code: str) -> str:
+    """Run `code` in a process of its own (a request's, a moderator's) on the shared database;
+    its output."""
+    result = django_process({**SECRET, **env}, code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def gunicorn_command(env: dict[str, str]) -> tuple[list[str], dict[str, str], int]:
     """The command line and environment that start gunicorn with gunicorn.conf.py on a free
     port, and that port."""

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from comments import selectors
+from comments.decision_mail import published_mail_url
 from comments.erasure import erase_token
 from comments.guests import link_token
 from comments.models import Comment
@@ -219,6 +220,31 @@ def recommended(page, base, article, comment):
         button.click()
     page.locator(f'#comment-{comment.pk} .recommend-button[aria-pressed="true"]').wait_for()
     return response
+def report_form(page, base, article, comment):
+    """The report form, with its optional "Email me when this is decided" address."""
+    return page.goto(f"{base}/articles/{article.slug}/comments/{comment.pk}/report/")
+
+
+def _published_mail_link(base, article) -> str:
+    """The link in the mail about a published comment, for a new reader."""
+    reader = make_reader()
+    path = published_mail_url(reader.commenter).partition("/comments/")[2]
+    return f"{base}/comments/{path}"
+
+
+def published_mail_stop(page, base, article, comment):
+    return page.goto(_published_mail_link(base, article))
+
+
+def published_mail_stopped(page, base, article, comment):
+    page.goto(_published_mail_link(base, article))
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Stop this mail").click()
+    return navigation.value
+
+
+def published_mail_link_broken(page, base, article, comment):
+    return page.goto(f"{base}/comments/published-mail/not-a-token/")
 
 
 # The account pages join this list once they exist.
@@ -358,6 +384,10 @@ PAGES: dict[str, Callable] = {
     "recommend sign-in": recommend_sign_in,
     "recommend": recommend,
     "recommended": recommended,
+    "report": report_form,
+    "published mail stop": published_mail_stop,
+    "published mail stopped": published_mail_stopped,
+    "published mail link broken": published_mail_link_broken,
 }
 
 

@@ -30,6 +30,8 @@ GOOD = {
     "NOTIFY_BATCH_MINUTES": 0,
     "COMMENTS_IP_RETENTION_DAYS": 1,
     "COMMENTS_EDIT_MINUTES": 0,
+    "MODERATION_ALERT_QUEUE": 0,
+    "MODERATION_ALERT_MINUTES": 0,
     "COMMENT_RATE_LIMIT": "off",
     "ADMIN_LOGIN_RATE_LIMIT": "5/900",
 }
@@ -85,6 +87,8 @@ def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
         ("COMMENTS_EDIT_MINUTES", -1, "COMMENTS_EDIT_MINUTES", 0),
         ("RECOMMEND_REFRESH_SECONDS", 0, "RECOMMEND_REFRESH_SECONDS", 1),
         ("RECOMMEND_REFRESH_SECONDS", "a minute", "RECOMMEND_REFRESH_SECONDS", 1),
+        ("MODERATION_ALERT_QUEUE", "many", "MODERATION_ALERT_QUEUE", 0),
+        ("MODERATION_ALERT_MINUTES", -1, "MODERATION_ALERT_MINUTES", 0),
     ],
 )
 def test_a_bad_whole_number_is_an_error_naming_the_variable(
