@@ -6,11 +6,12 @@ comments/layout.py, so the number of queries stays fixed whatever the number of 
 """
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 
 from comments.identity import STAFF_BADGE
 from comments.layout import CommentItem, comment_items, nested, page_layout, replies_cut
@@ -18,7 +19,20 @@ from comments.models import Comment, commented_model
 from comments.text import body_text
 
 THREADS_PER_PAGE = 50
-SORTS = {"oldest": ("thread_position", "tree_id"), "newest": ("-thread_position", "-tree_id")}
+# How many editors' picks the block above the discussion lists, newest pick first.
+PICKS_SHOWN = 10
+# A thread holding a published editors' pick (for the "picks" order).
+HAS_PICK = Exists(
+    Comment.objects.filter(
+        tree_id=OuterRef("tree_id"), featured=True, status=Comment.Status.PUBLISHED
+    )
+)
+SORTS = {
+    "oldest": ("thread_position", "tree_id"),
+    "newest": ("-thread_position", "-tree_id"),
+    # The threads that hold an editors' pick first, then the others, each oldest first.
+    "picks": (HAS_PICK.desc(), "thread_position", "tree_id"),
+}
 ROW_FIELDS = (
     "pk",
     "parent_id",
@@ -30,6 +44,8 @@ ROW_FIELDS = (
     "author_profile",
     "author_badge",
     "removal_reason",
+    "featured",
+    "featured_note",
 )
 # The handle of the comment's commenter when their profile is public, and the badge of a staff
 # member (comments.identity.badge_for): computed in the rows' one query, through two joins.
@@ -55,17 +71,19 @@ class DiscussionPage:
     items: list[CommentItem]
     page: Page
     sort: str
+    picks: list["Pick"] = field(default_factory=list)
 
     @property
     def page_range(self):
         return self.page.paginator.get_elided_page_range(self.page.number)
 
 
-def _thread_rows(comments, *, newest: bool = False) -> Iterable[tuple]:
+def _thread_rows(comments, *, sort: str = "oldest") -> Iterable[tuple]:
     """The rows of `comments` (whole threads) in page order, from one query in tree order.
 
     The query reads each thread in `tree_id, lft` order; the threads are then put in page
-    order (their roots' `thread_position`) in Python, which costs a sort of the threads only.
+    order (their roots' `thread_position`, after the threads holding a published pick for the
+    "picks" order) in Python, which costs a sort of the threads only.
     """
     rows = (
         comments.annotate(**AUTHOR_FIELDS)
@@ -73,14 +91,23 @@ def _thread_rows(comments, *, newest: bool = False) -> Iterable[tuple]:
         .values_list(*ROW_FIELDS, "tree_id", "thread_position")
     )
     threads: dict[int, list[tuple]] = {}
-    positions: dict[int, tuple[int, int]] = {}
+    positions: dict[int, tuple[int, int, int]] = {}
+    picked: set[int] = set()
+    published = Comment.Status.PUBLISHED
+    status_at, featured_at = ROW_FIELDS.index("status"), ROW_FIELDS.index("featured")
     for row in rows:
         tree_id = row[-2]
         if tree_id not in threads:
             threads[tree_id] = []
             positions[tree_id] = (row[-1], tree_id)
         threads[tree_id].append(row[:-2])
-    for tree_id in sorted(threads, key=positions.__getitem__, reverse=newest):
+        if row[featured_at] and row[status_at] == published:
+            picked.add(tree_id)
+    if sort == "picks":
+        order = sorted(threads, key=lambda tree_id: (tree_id not in picked, positions[tree_id]))
+    else:
+        order = sorted(threads, key=positions.__getitem__, reverse=sort == "newest")
+    for tree_id in order:
         yield from threads[tree_id]
 
 
@@ -103,7 +130,7 @@ def _threads_page(
     page = paginator.page(page_number) if strict else paginator.get_page(page_number)
     offset = (page.number - 1) * paginator.per_page
     page_trees = ordered.values("tree_id")[offset : offset + paginator.per_page]
-    rows = _thread_rows(Comment.objects.filter(tree_id__in=page_trees), newest=sort == "newest")
+    rows = _thread_rows(Comment.objects.filter(tree_id__in=page_trees), sort=sort)
     return page, rows
 
 
@@ -123,7 +150,37 @@ def discussion_page(
     )
     items = comment_items(rows, own_pending=own_pending)
     items = page_layout(replies_cut(items, settings.COMMENTS_REPLIES_SHOWN))
-    return DiscussionPage(items=items, page=page, sort=sort)
+    return DiscussionPage(items=items, page=page, sort=sort, picks=editors_picks(article=article))
+
+
+@dataclass(frozen=True)
+class Pick:
+    """An editors' pick as the block above the discussion lists it."""
+
+    pk: int
+    author: str
+    body: str
+    note: str
+    featured_at: datetime | None
+
+
+def editors_picks(*, article, limit: int = PICKS_SHOWN) -> list[Pick]:
+    """The article's published editors' picks, the latest picked first (one query)."""
+    rows = (
+        Comment.objects.for_article(article)
+        .visible()
+        .filter(featured=True)
+        .order_by(F("featured_at").desc(nulls_last=True), "-pk")
+        .values_list("pk", "author_name", "body", "featured_note", "featured_at")[:limit]
+    )
+    return [Pick(*row) for row in rows]
+
+
+def moderator_thread_items(comment: Comment) -> list[CommentItem]:
+    """The whole thread that holds `comment`, laid out for HTML as readers see it, with
+    `comment` shown in place even though readers do not see it, marked with its status."""
+    rows = _tree_rows(comment.pk, comment.article_id)
+    return page_layout(comment_items(rows, revealed={comment.pk}))
 
 
 def _tree_rows(comment_id: int, article) -> Iterable[tuple]:
@@ -164,7 +221,14 @@ def thread_page_number(comment: Comment, sort: str | None = None) -> int:
         ahead = Q(thread_position__lt=position) | Q(
             thread_position=position, tree_id__lt=root.tree_id
         )
-    before = Comment.objects.for_article(comment.article_id).threads().filter(ahead).count()
+    threads = Comment.objects.for_article(comment.article_id).threads()
+    if (sort or default_sort()) == "picks":
+        # Every thread with a pick comes before those without one.
+        if Comment.objects.filter(pk=root.pk).filter(HAS_PICK).exists():
+            ahead &= HAS_PICK
+        else:
+            ahead |= HAS_PICK
+    before = threads.filter(ahead).count()
     return before // THREADS_PER_PAGE + 1
 
 
@@ -187,6 +251,7 @@ def comment_tree_page(*, article, page_number, permalink: Callable[[int], str]):
             "body": body_text(item.body),
             "created": item.created,
             "removed": item.removed,
+            "featured": {"note": item.featured_note or None} if item.featured else None,
             "url": permalink(item.pk),
         },
     )

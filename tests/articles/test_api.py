@@ -135,7 +135,9 @@ class TestArticleDetail:
         comments = list(walk(data["comments"]["results"]))
         assert len(comments) == 7
         for node in comments:
-            assert set(node) == {"id", "author", "body", "created", "removed", "url", "replies"}
+            assert set(node) == {
+                "id", "author", "body", "created", "removed", "featured", "url", "replies"
+            }
             assert node["url"] == f"{BASE}/articles/{article.slug}/comments/{node['id']}/"
             assert node["created"] is None
             assert node["removed"] is False

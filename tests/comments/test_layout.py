@@ -12,7 +12,9 @@ SPAM = Comment.Status.SPAM
 
 
 def row(pk, level, status=PUBLISHED, parent=None, author=None):
-    return (pk, parent, level, author or f"A{pk}", f"body {pk}", status, None, "", "", "")
+    return (
+        pk, parent, level, author or f"A{pk}", f"body {pk}", status, None, "", "", "", False, ""
+    )
 
 
 def shown(items):

@@ -203,6 +203,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
             "body": "one\ntwo\n\nthree",
             "created": None,
             "removed": False,
+            "featured": None,
             "url": f"/c/{first.pk}",
             "replies": [
                 {
@@ -211,6 +212,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
                     "body": "",
                     "created": None,
                     "removed": True,
+                    "featured": None,
                     "url": f"/c/{removed.pk}",
                     "replies": [
                         {
@@ -219,6 +221,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
                             "body": reply.body,
                             "created": None,
                             "removed": False,
+                            "featured": None,
                             "url": f"/c/{reply.pk}",
                             "replies": [],
                         }
@@ -232,6 +235,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
             "body": second.body,
             "created": None,
             "removed": False,
+            "featured": None,
             "url": f"/c/{second.pk}",
             "replies": [],
         },
