@@ -21,17 +21,22 @@ from comments.text import body_text
 THREADS_PER_PAGE = 50
 # How many editors' picks the block above the discussion lists, newest pick first.
 PICKS_SHOWN = 10
-# A thread holding a published editors' pick (for the "picks" order).
-HAS_PICK = Exists(
-    Comment.objects.filter(
-        tree_id=OuterRef("tree_id"), featured=True, status=Comment.Status.PUBLISHED
+
+
+def _has_pick() -> Exists:
+    """Whether the comment's thread holds a published editors' pick."""
+    return Exists(
+        Comment.objects.filter(
+            tree_id=OuterRef("tree_id"), featured=True, status=Comment.Status.PUBLISHED
+        )
     )
-)
+
+
 SORTS = {
     "oldest": ("thread_position", "tree_id"),
     "newest": ("-thread_position", "-tree_id"),
     # The threads that hold an editors' pick first, then the others, each oldest first.
-    "picks": (HAS_PICK.desc(), "thread_position", "tree_id"),
+    "picks": (_has_pick().desc(), "thread_position", "tree_id"),
 }
 ROW_FIELDS = (
     "pk",
@@ -224,10 +229,11 @@ def thread_page_number(comment: Comment, sort: str | None = None) -> int:
     threads = Comment.objects.for_article(comment.article_id).threads()
     if (sort or default_sort()) == "picks":
         # Every thread with a pick comes before those without one.
-        if Comment.objects.filter(pk=root.pk).filter(HAS_PICK).exists():
-            ahead &= HAS_PICK
+        threads = threads.annotate(has_pick=_has_pick())
+        if threads.filter(pk=root.pk, has_pick=True).exists():
+            ahead &= Q(has_pick=True)
         else:
-            ahead |= HAS_PICK
+            ahead |= Q(has_pick=True)
     before = threads.filter(ahead).count()
     return before // THREADS_PER_PAGE + 1
 

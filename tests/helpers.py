@@ -73,3 +73,16 @@ def article_admin_data(article, **changes) -> dict:
         "watch_phrases-MAX_NUM_FORMS": "1000",
         **changes,
     }
+
+
+# The inline forms the comment's admin page posts back when nothing in them changed.
+COMMENT_ADMIN_INLINES = {
+    f"{prefix}-{field}": value
+    for prefix in ("reports", "decisions")
+    for field, value in (
+        ("TOTAL_FORMS", "0"),
+        ("INITIAL_FORMS", "0"),
+        ("MIN_NUM_FORMS", "0"),
+        ("MAX_NUM_FORMS", "1000"),
+    )
+}

@@ -25,7 +25,7 @@ from comments.models import (
 from comments.moderation import comment_screen
 from comments.services import commenter_create, duplicates_mark
 from tests.factories import make_article, make_comment, make_reader
-from tests.helpers import article_admin_data, held_elsewhere
+from tests.helpers import COMMENT_ADMIN_INLINES, article_admin_data, held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -476,16 +476,7 @@ def test_deleting_one_comment_takes_the_lock(admin_client, mocker_lock):
     assert tree_is_valid(root)
 
 
-INLINE = {
-    "reports-TOTAL_FORMS": "0",
-    "reports-INITIAL_FORMS": "0",
-    "reports-MIN_NUM_FORMS": "0",
-    "reports-MAX_NUM_FORMS": "1000",
-    "decisions-TOTAL_FORMS": "0",
-    "decisions-INITIAL_FORMS": "0",
-    "decisions-MIN_NUM_FORMS": "0",
-    "decisions-MAX_NUM_FORMS": "1000",
-}
+INLINE = COMMENT_ADMIN_INLINES
 
 
 @pytest.fixture
