@@ -24,7 +24,7 @@ from articles.models import Article
 from comments import selectors
 from comments.guests import link_token
 from comments.models import Comment
-from comments.services import guest_comment_submit
+from comments.services import comments_feature, guest_comment_submit
 from comments.subscriptions import Unsubscribe, reply_subscription_create, unsubscribe_token
 from tests.factories import make_comment, make_reader
 
@@ -203,6 +203,37 @@ def password_reset(page, base, article, comment):
     return page.goto(base + "/accounts/password/reset/")
 
 
+def editors_picks(page, base, article, comment):
+    """The article in the "picks" order, with its block of editors' picks above the threads."""
+    comments_feature(
+        comments=Comment.objects.filter(pk=comment.pk),
+        moderator=None,
+        note="A reader with first-hand knowledge",
+    )
+    response = page.goto(f"{base}{article.get_absolute_url()}?sort=picks")
+    assert "editors-picks" in response.text()
+    return response
+
+
+def hidden_comment(page, base, article, comment):
+    """A held reply as a signed-in moderator sees it at its permalink, in its thread (last:
+    the tab stays signed in)."""
+    from django.contrib.auth.models import User
+
+    from tests.helpers import moderators_group
+
+    held = make_comment(article, parent=comment, status="pending", body="Held for a look.")
+    moderator = User.objects.create_user("watcher", password="a long passphrase 2", is_staff=True)
+    moderator.groups.add(moderators_group())
+    page.goto(f"{base}/admin/login/")
+    page.get_by_label("Username").fill("watcher")
+    page.get_by_label("Password").fill("a long passphrase 2")
+    page.get_by_role("button", name="Log in").click()
+    response = page.goto(base + held.get_absolute_url())
+    assert "Only moderators see this page" in response.text()
+    return response
+
+
 PAGES: dict[str, Callable] = {
     "home": home,
     "article": article_page,
@@ -222,6 +253,8 @@ PAGES: dict[str, Callable] = {
     "unsubscribe": unsubscribe,
     "unsubscribed": unsubscribed,
     "unsubscribe link broken": unsubscribe_link_broken,
+    "picks": editors_picks,
+    "hidden comment": hidden_comment,
 }
 
 
