@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from articles.models import Article
 from articles.services import discussions_set_open
+from comments.admin_inlines import WatchPhraseInline
 from comments.models import Comment
 
 
@@ -30,6 +31,7 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     list_per_page = 50
     actions = ["open_comments", "close_comments"]
+    inlines = [WatchPhraseInline]
 
     def get_queryset(self, request):
         return (

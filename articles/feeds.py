@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.html import format_html
 
 from articles.models import Article
 from comments.models import Comment
@@ -121,3 +122,31 @@ class ArticleCommentsFeed(RevalidatedFeed):
 
     def item_author_name(self, item):
         return item.author_name
+
+
+class ArticlePicksFeed(ArticleCommentsFeed):
+    """An article's editors' picks, the latest picked first, each with its public note."""
+
+    def title(self, obj):
+        return f"Editors’ picks on {obj.title}"
+
+    def description(self, obj):
+        return f"The comments the editors picked from the discussion of {obj.title}."
+
+    def items(self, obj):
+        return (
+            Comment.objects.for_article(obj)
+            .visible()
+            .filter(featured=True)
+            .select_related("article")
+            .order_by(F("featured_at").desc(nulls_last=True), "-pk")[:FEED_ITEMS]
+        )
+
+    def item_description(self, item):
+        body = body_html(item.body)
+        if item.featured_note:
+            return format_html("<p><em>{}</em></p>{}", item.featured_note, body)
+        return body
+
+    def item_pubdate(self, item):
+        return item.featured_at

@@ -24,6 +24,11 @@ urlpatterns = [
         feeds.ArticleCommentsFeed(),
         name="comments_feed",
     ),
+    path(
+        "articles/<slug:slug>/picks/feed/",
+        feeds.ArticlePicksFeed(),
+        name="picks_feed",
+    ),
     path("feeds/articles/", feeds.LatestArticlesFeed(), name="feed"),
     path("api/articles/", api.article_list, name="api_list"),
     path("api/articles/<slug:slug>/", api.article_detail, name="api_detail"),

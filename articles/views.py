@@ -23,7 +23,14 @@ from articles.page_cache import (
 )
 from comments.models import Comment
 from comments.rendering import discussion_html
-from comments.selectors import SORTS, default_sort, reply_cut, thread_items, thread_page_number
+from comments.selectors import (
+    SORTS,
+    default_sort,
+    moderator_thread_items,
+    reply_cut,
+    thread_items,
+    thread_page_number,
+)
 from comments.session import own_pending_ids
 from newsroom.redis_cache import CACHE_ERRORS
 
@@ -165,22 +172,32 @@ article_detail = remembered_sort(
 )
 
 
+def is_moderator(user) -> bool:
+    """Whether `user` moderates comments: staff who may view them in the admin."""
+    return user.is_authenticated and user.is_staff and user.has_perm("comments.view_comment")
+
+
 def comment_permalink(request, slug, pk):
     """Send a comment's link to the article page that shows its thread, at the comment.
 
     Only a comment the reader may see has a link that leads somewhere: a hidden one answers
-    404 like a missing one, so the answer tells nobody which hidden comments exist.
+    404 like a missing one, so the answer tells nobody which hidden comments exist. A
+    moderator sees a hidden one in its thread, on a page of its own (`hidden_comment`).
     """
-    shown = Q(status=Comment.Status.PUBLISHED) | Q(
-        status=Comment.Status.PENDING, pk__in=own_pending_ids(request.session)
-    )
-    comment = get_object_or_404(
-        Comment.objects.filter(shown).select_related("article"),
-        pk=pk,
-        article__slug=slug,
-        article__in=Article.objects.published(),
-    )
     own_pending = own_pending_ids(request.session)
+    shown = Q(status=Comment.Status.PUBLISHED) | Q(
+        status=Comment.Status.PENDING, pk__in=own_pending
+    )
+    comments = Comment.objects.select_related("article")
+    if is_moderator(request.user):
+        comments = comments.filter(shown | ~Q(status=Comment.Status.PUBLISHED))
+    else:
+        comments = comments.filter(shown)
+    comment = get_object_or_404(
+        comments, pk=pk, article__slug=slug, article__in=Article.objects.published()
+    )
+    if comment.status != Comment.Status.PUBLISHED and comment.pk not in own_pending:
+        return hidden_comment(request, comment)
     if reply_cut(comment, own_pending=own_pending):
         root = Comment.objects.only("pk").get(tree_id=comment.tree_id, parent=None)
         url = reverse("articles:thread", kwargs={"slug": slug, "pk": root.pk})
@@ -194,6 +211,23 @@ def comment_permalink(request, slug, pk):
         params["page"] = page
     query = f"?{urlencode(params)}" if params else ""
     return redirect(f"{comment.article.get_absolute_url()}{query}#comment-{comment.pk}")
+
+
+def hidden_comment(request, comment):
+    """A hidden comment (awaiting moderation, removed, spam) for a moderator: its whole thread
+    as readers see it, with this comment shown in place and marked. Rendered for this request
+    only: never a shared copy, never kept by a browser or a proxy."""
+    article = comment.article
+    context = {
+        "article": article,
+        "comment": comment,
+        "thread_html": discussion_html(moderator_thread_items(comment), article=article),
+        "admin_url": reverse("admin:comments_comment_change", args=[comment.pk]),
+    }
+    response = render(request, "articles/hidden_comment.html", context)
+    patch_cache_control(response, private=True, no_store=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
 
 
 def _thread(request, slug, pk):

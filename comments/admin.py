@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from mptt.admin import MPTTModelAdmin
 
 from comments import sanctions, services
-from comments.admin_forms import BlockForm, CommentAdminForm, DecisionForm
+from comments.admin_forms import BlockForm, CommentAdminForm, DecisionForm, PickForm
 from comments.models import (
     BannedPhrase,
     BlockedCommenter,
@@ -236,6 +236,8 @@ class CommentAdmin(MPTTModelAdmin):
         "mark_spam",
         "remove_threads",
         "block_commenters",
+        "feature_comments",
+        "unfeature_comments",
     ]
     form = CommentAdminForm
     fields = [
@@ -249,6 +251,8 @@ class CommentAdmin(MPTTModelAdmin):
         "decision_note",
         "held_because",
         "body",
+        "featured",
+        "featured_note",
         "created",
         "edited",
         "ip_address",
@@ -263,7 +267,9 @@ class CommentAdmin(MPTTModelAdmin):
     readonly_fields = [
         name
         for name in fields
-        if name not in ("status", "removal_reason", "decision_note", "body")
+        if name not in (
+            "status", "removal_reason", "decision_note", "body", "featured", "featured_note"
+        )
     ]
     inlines = [ReportInline, DecisionInline, RevisionInline]
 
@@ -466,6 +472,46 @@ class CommentAdmin(MPTTModelAdmin):
         )
         return None
 
+    @admin.action(
+        description="Feature selected comments as editors’ picks…", permissions=["change"]
+    )
+    def feature_comments(self, request, queryset):
+        form = PickForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._dialog(
+                request,
+                queryset,
+                template="admin/comments/pick_form.html",
+                title="Feature these comments as editors’ picks",
+                form=form,
+            )
+        # The service writes the admin log.
+        changed = services.comments_feature(
+            comments=queryset, moderator=request.user, note=form.cleaned_data["note"]
+        )
+        self._tell(request, len(changed), "%d comment featured.", "%d comments featured.")
+        skipped = queryset.exclude(status=Comment.Status.PUBLISHED).count()
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d comment is not published and cannot be a pick.",
+                    "%d comments are not published and cannot be picks.",
+                    skipped,
+                )
+                % skipped,
+                messages.WARNING,
+            )
+        return None
+
+    @admin.action(description="Remove selected comments from the editors’ picks",
+                  permissions=["change"])
+    def unfeature_comments(self, request, queryset):
+        changed = services.comments_unfeature(comments=queryset, moderator=request.user)
+        self._tell(
+            request, len(changed), "%d comment unfeatured.", "%d comments unfeatured."
+        )
+
     def save_model(self, request, obj, form, change):
         services.comment_update(
             comment=obj,
@@ -508,6 +554,7 @@ class CommentQueueAdmin(CommentAdmin):
         "status",
         "reason_reports",
         "reason_phrase",
+        "reason_watch_phrase",
         "reason_links",
         "reason_first_comment",
         "reason_premoderated",
@@ -597,6 +644,11 @@ class CommentQueueAdmin(CommentAdmin):
     @admin.display(description="phrase")
     def reason_phrase(self, obj):
         return ", ".join(reason.detail for reason in self._reasons(obj, "phrase")) or "—"
+
+    @admin.display(description="watch")
+    def reason_watch_phrase(self, obj):
+        """A watch phrase of the comment's article (Admin › Articles, on the article's page)."""
+        return ", ".join(reason.detail for reason in self._reasons(obj, "watch_phrase")) or "—"
 
     @admin.display(description="links")
     def reason_links(self, obj):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django import forms
 
 from comments.models import Comment, Decision
-from comments.services import REMOVING, BlockTarget
+from comments.services import PICK_NOTE_MAX_LENGTH, REMOVING, BlockTarget
 
 NOTE_HELP = "For the moderators only; never shown to readers."
 
@@ -23,6 +23,18 @@ class DecisionForm(forms.Form):
         max_length=Decision._meta.get_field("note").max_length,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=NOTE_HELP,
+    )
+
+
+class PickForm(forms.Form):
+    """The public note shown with the selected editors' picks."""
+
+    note = forms.CharField(
+        label="Note shown with the pick",
+        required=False,
+        max_length=PICK_NOTE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Optional, public: e.g. “A reader with first-hand knowledge”.",
     )
 
 
@@ -85,7 +97,7 @@ class CommentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Comment
-        fields = ["status", "removal_reason", "body"]
+        fields = ["status", "removal_reason", "body", "featured", "featured_note"]
 
     def clean(self):
         cleaned = super().clean()
@@ -99,4 +111,11 @@ class CommentAdminForm(forms.ModelForm):
             )
         elif status and status not in REMOVING:
             cleaned["removal_reason"] = ""
+        if cleaned.get("featured") and status != Comment.Status.PUBLISHED:
+            self.add_error(
+                "featured",
+                forms.ValidationError(
+                    "Only a published comment can be an editors’ pick.", code="not_published"
+                ),
+            )
         return cleaned

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from comments.models import Comment
+from comments.models import Comment, Decision
 
 # Replies nest visually down to this level; deeper ones keep its indentation and name the
 # comment they answer, so a long exchange stays readable on a phone.
@@ -44,7 +44,13 @@ class CommentItem:
     edited: datetime | None = None
     # Readers' recommendations of it.
     recommends: int = 0
+    # An editors' pick, with its public note.
+    featured: bool = False
+    featured_note: str = ""
     pending: bool = False
+    # Shown to a moderator only (comments.selectors.moderator_thread_items): why a hidden
+    # comment is not on the page ("removed (personal attack)").
+    moderation_status: str = ""
     reply_count: int = 0
     # On a thread's top-level comment: the replies replies_cut() left for the thread's page.
     hidden_replies: int = 0
@@ -56,15 +62,29 @@ class CommentItem:
     closes: int = 0
 
 
-def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -> list[CommentItem]:
+def moderation_status(status: str, reason: str) -> str:
+    """What a moderator reads on a hidden comment: "awaiting moderation", "removed (personal
+    attack)", "spam"."""
+    if status == Comment.Status.PENDING:
+        return "awaiting moderation"
+    label = Comment.Status(status).label.lower()
+    if reason and reason in Decision.Reason.values:
+        return f"{label} ({Decision.Reason(reason).label.lower()})"
+    return label
+
+
+def comment_items(
+    rows: Iterable[tuple], *, own_pending: Collection[int] = (), revealed: Collection[int] = ()
+) -> list[CommentItem]:
     """The comments to show from rows in tree order, each thread's rows together.
 
     A row is (pk, parent_id, level, author_name, body, status, created, profile, badge,
-    removal_reason, edited, recommend_count) (comments/selectors.py ROW_FIELDS). Published
-    comments show, and the reader's own pending ones. A hidden comment (removed, spam, someone
-    else's pending, deleted by its author) still holds its place as a "[removed]" (or "[deleted by
-    its author]") placeholder when anything below it shows, so the replies keep their
-    context; otherwise it and its subtree are left out.
+    removal_reason, edited, recommend_count, featured, featured_note) (comments/selectors.py
+    ROW_FIELDS). Published comments show, and the reader's own pending ones. A hidden comment
+    (removed, spam, someone else's pending, deleted by its author) still holds its place as a
+    "[removed]" (or "[deleted by its author]") placeholder when anything below it shows, so the
+    replies keep their context; otherwise it and its subtree are left out. The hidden comments
+    in `revealed` show in place, for a moderator, with their `moderation_status`.
     """
     published = Comment.Status.PUBLISHED
     pending = Comment.Status.PENDING
@@ -74,10 +94,11 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
     path: list[tuple[CommentItem, bool]] = []
     for row in rows:
         (pk, parent_id, level, author, body, status, created, profile, badge, reason, edited,
-         recs) = row
+         recs, featured, featured_note) = row
         del path[level:]
         own = status == pending and pk in own_pending
-        if status == published or own:
+        shown_hidden = status != published and pk in revealed
+        if status == published or own or shown_hidden:
             # Everything on the path above now has a visible descendant: keep it in place.
             for index, (ancestor, placed) in enumerate(path):
                 if not placed:
@@ -87,6 +108,10 @@ def comment_items(rows: Iterable[tuple], *, own_pending: Collection[int] = ()) -
                 pk, parent_id, level, author, body, created, profile, badge,
                 recommends=recs, pending=own, edited=edited,
             )
+            if status == published and featured:
+                item.featured, item.featured_note = True, featured_note
+            if shown_hidden and not own:
+                item.moderation_status = moderation_status(status, reason)
             kept.append(item)
             path.append((item, True))
         else:

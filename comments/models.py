@@ -147,6 +147,15 @@ class Comment(MPTTModel):
     # page reads them without counting.
     recommend_count = models.PositiveIntegerField(default=0)
     thread_recommend_count = models.PositiveIntegerField(default=0)
+    # An editors' pick: shown in the picks block above the discussion, with its public note.
+    featured = models.BooleanField("editors’ pick", default=False)
+    featured_at = models.DateTimeField(null=True, blank=True)
+    featured_note = models.CharField(
+        "pick note",
+        max_length=200,
+        blank=True,
+        help_text="Shown to readers with the pick, e.g. “A reader with first-hand knowledge”.",
+    )
 
     objects = CommentManager()
 
@@ -159,6 +168,11 @@ class Comment(MPTTModel):
             models.Index(fields=["tree_id", "lft"], name="comment_tree_lft_idx"),
             models.Index(fields=["article", "thread_position"], name="comment_article_thread_idx"),
             models.Index(fields=["article", "status"], name="comment_article_status_idx"),
+            models.Index(
+                fields=["article", "-featured_at"],
+                condition=Q(featured=True),
+                name="comment_article_picks_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -647,6 +661,7 @@ class HoldReason(models.Model):
         COMMENTER_PREMODERATED = "commenter_premoderated", "Commenter pre-moderated"
         ARTICLE_PREMODERATED = "article_premoderated", "Article pre-moderated"
         SITE_PREMODERATED = "site_premoderated", "Site pre-moderated"
+        WATCH_PHRASE = "watch_phrase", "Watch phrase of the article"
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="hold_reasons")
     code = models.CharField(max_length=24, choices=Code.choices)
@@ -666,6 +681,7 @@ class HoldReason(models.Model):
                         "commenter_premoderated",
                         "article_premoderated",
                         "site_premoderated",
+                        "watch_phrase",
                     ]
                 ),
                 name="holdreason_code_valid",
@@ -895,3 +911,35 @@ class DecisionMailPreference(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("comments:settings")
+
+
+class WatchPhrase(models.Model):
+    """A phrase that holds for review every new comment on one article containing it (a
+    defendant's name, a court case), matched as the banned phrases are (comments/phrases.py).
+    The site-wide rules are unchanged by it."""
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="watch_phrases"
+    )
+    phrase = models.CharField(max_length=200)
+    note = models.CharField(max_length=300, blank=True, help_text="For moderators only.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["article", "phrase"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "phrase"], name="watch_phrase_unique_per_article"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+    def get_absolute_url(self) -> str:
+        return self.article.get_absolute_url()
+
+    def clean(self) -> None:
+        self.phrase = " ".join(self.phrase.split())
+        if not self.phrase:
+            raise ValidationError({"phrase": "Enter the phrase to watch for."}, code="blank")

@@ -14,7 +14,7 @@ from comments.models import (
     ModerationPolicy,
 )
 from comments.normalize import email_key, skeleton
-from comments.phrases import phrase_matcher, text_key
+from comments.phrases import phrase_matcher, text_key, watch_matcher
 from comments.sanctions import posting_refusal, premoderation_detail
 from comments.text import link_count
 
@@ -72,12 +72,13 @@ class Verdict:
 
 def comment_screen(*, article, author_name: str, author_email: str, ip_address: str | None,
                    body: str, commenter: Commenter | None = None) -> Verdict:
-    """Apply the policy rules to a new comment, in at most four queries (three once the
+    """Apply the policy rules to a new comment, in at most five queries (four once the
     phrase matcher is compiled).
 
     A suspended or banned `commenter`, a blocked commenter or a phrase whose rule refuses gets
-    `refused` (nothing is stored); a held phrase, too many links, a pre-moderated commenter,
-    article or site, or first-comment moderation gets `pending`, with a Reason for each.
+    `refused` (nothing is stored); a held phrase, a watch phrase of the article, too many
+    links, a pre-moderated commenter, article or site, or first-comment moderation gets
+    `pending`, with a Reason for each.
     """
     if refusal := posting_refusal(commenter):
         return Verdict(refused=refusal, forbidden=True, reasons=[Reason(FORBIDDEN)])
@@ -89,10 +90,13 @@ def comment_screen(*, article, author_name: str, author_email: str, ip_address: 
     mode, phrases_version = ModerationPolicy.objects.values_list(
         "mode", "phrases_version"
     ).first() or (ModerationPolicy.Mode.OPEN, 0)
-    for rule in phrase_matcher(phrases_version).matches(text_key(body)):
+    key = text_key(body)
+    for rule in phrase_matcher(phrases_version).matches(key):
         if rule.action == BannedPhrase.Action.REFUSE:
             return Verdict(refused=REFUSED_MESSAGE, reasons=[Reason(REFUSED_PHRASE, rule.phrase)])
         reasons.append(Reason(code.PHRASE, rule.phrase))
+    for rule in watch_matcher(article.pk).matches(key):
+        reasons.append(Reason(code.WATCH_PHRASE, rule.phrase))
     hold_links = settings.COMMENTS_HOLD_LINKS
     links = link_count(body) if hold_links else 0
     if hold_links and links >= hold_links:

@@ -14,13 +14,13 @@ transaction; `comment_screen` reads it with the policy's mode, so a warm matcher
 import re
 import secrets
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from comments.models import BannedPhrase, ModerationPolicy
+from comments.models import BannedPhrase, ModerationPolicy, WatchPhrase
 from comments.normalize import skeleton
 
 _SPACES = re.compile(r"\s+")
@@ -133,6 +133,31 @@ def phrase_matcher(version: int) -> PhraseMatcher:
         ]
         matcher = PhraseMatcher(rules)
         _cached = (version, matcher)
+        return matcher
+
+
+# The matchers of the articles' watch phrases, each under the phrases it was compiled from.
+_watched: OrderedDict[int, tuple[tuple[str, ...], PhraseMatcher]] = OrderedDict()
+WATCHED_ARTICLES_KEPT = 256
+
+
+def watch_matcher(article_id: int) -> PhraseMatcher:
+    """The matcher of one article's watch phrases (one small query), compiled again only
+    when they changed. Its rules hold a comment (BannedPhrase.Action.HOLD)."""
+    phrases = tuple(
+        WatchPhrase.objects.filter(article_id=article_id)
+        .order_by("phrase")
+        .values_list("phrase", flat=True)
+    )
+    with _lock:
+        kept = _watched.get(article_id)
+        if kept is not None and kept[0] == phrases:
+            _watched.move_to_end(article_id)
+            return kept[1]
+        matcher = PhraseMatcher([Rule(phrase, BannedPhrase.Action.HOLD) for phrase in phrases])
+        _watched[article_id] = (phrases, matcher)
+        while len(_watched) > WATCHED_ARTICLES_KEPT:
+            _watched.popitem(last=False)
         return matcher
 
 

@@ -35,7 +35,7 @@ COMMENT_HTML = (
     '<article class="comment{modifier}" id="comment-{key}" data-comment-id="{key}" '
     'aria-label="Comment by {author}">'
     '<header class="comment-header"><span class="comment-author">{shown_author}</span>{badges}'
-    "{created}{edited}{in_reply_to}{status}</header>"
+    "{created}{edited}{in_reply_to}{status}</header>{pick_note}"
     '<div class="comment-body{fold}">{body}</div>{more}{actions}</article>'
 )
 # One date format on every page: "1 Dec 2026, 20:17" in the site's time zone, the full date
@@ -58,6 +58,12 @@ PROFILE_LINK_HTML = '<a class="comment-author-link" href="{url}">{author}</a>'
 # class (comment-badge--pick in the stylesheet).
 BADGE_HTML = '<span class="comment-badge{modifier}">{text}</span>'
 PENDING_HTML = '<strong class="comment-status">awaiting moderation</strong>'
+# What a moderator reads on a hidden comment shown to them in place.
+MODERATION_STATUS_HTML = (
+    '<strong class="comment-status comment-status--moderation">{text}</strong>'
+)
+PICK_BADGE = "Editors’ pick"
+PICK_NOTE_HTML = '<p class="comment-pick-note">{note}</p>'
 # A comment longer than about twelve lines folds: the stylesheet cuts the body short while the
 # <details> after it is closed, so "Read more" works without JavaScript.
 FOLD_CHARACTERS = 900
@@ -226,7 +232,7 @@ def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
             author=html.escape(item.parent_author),
         )
     actions = ""
-    if not item.pending:
+    if not (item.pending or item.moderation_status):
         reply = ""
         reply_url = links["reply_url"]
         # The links come from reverse() on slug and int converters: nothing to escape.
@@ -249,8 +255,15 @@ def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
         )
     body = item.body
     folds = len(body) > FOLD_CHARACTERS or body.count("\n") >= FOLD_LINES
+    status = PENDING_HTML if item.pending else ""
+    modifier = " comment--pending" if item.pending else ""
+    if item.moderation_status:
+        status = MODERATION_STATUS_HTML.format(text=html.escape(item.moderation_status))
+        modifier = " comment--hidden"
+    elif item.featured:
+        modifier = " comment--pick"
     return COMMENT_HTML.format(
-        modifier=" comment--pending" if item.pending else "",
+        modifier=modifier,
         key=key,
         author=author,
         shown_author=shown_author,
@@ -258,19 +271,26 @@ def _comment_html(item: CommentItem, links: dict[str, str | None]) -> str:
         created=_created_markup(item.created),
         edited=EDITED_HTML.format(time=_created_markup(item.edited)) if item.edited else "",
         in_reply_to=in_reply_to,
-        status=PENDING_HTML if item.pending else "",
+        status=status,
         fold=" comment-body--long" if folds else "",
         body=body_markup(body),
+        pick_note=PICK_NOTE_HTML.format(note=html.escape(item.featured_note))
+        if item.featured and item.featured_note
+        else "",
         more=MORE_HTML.format(possessive=possessive) if folds else "",
         actions=actions,
     )
 
 
 def _badges_markup(item: CommentItem) -> str:
-    """The badges after the author's name: a staff member's title (such as "Reporter")."""
-    if not item.badge:
-        return ""
-    return BADGE_HTML.format(modifier="", text=html.escape(item.badge))
+    """The badges after the author's name: a staff member's title (such as "Reporter"), and
+    "Editors' pick"."""
+    badges = ""
+    if item.badge:
+        badges = BADGE_HTML.format(modifier="", text=html.escape(item.badge))
+    if item.featured:
+        badges += BADGE_HTML.format(modifier=" comment-badge--pick", text=PICK_BADGE)
+    return badges
 
 
 def _with_pk(url: str, key: str) -> str:

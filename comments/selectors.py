@@ -6,11 +6,12 @@ comments/layout.py, so the number of queries stays fixed whatever the number of 
 """
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 
 from comments.identity import STAFF_BADGE
 from comments.layout import CommentItem, comment_items, nested, page_layout, replies_cut
@@ -18,6 +19,19 @@ from comments.models import Comment, commented_model
 from comments.text import body_text
 
 THREADS_PER_PAGE = 50
+# How many editors' picks the block above the discussion lists, newest pick first.
+PICKS_SHOWN = 10
+
+
+def _has_pick() -> Exists:
+    """Whether the comment's thread holds a published editors' pick."""
+    return Exists(
+        Comment.objects.filter(
+            tree_id=OuterRef("tree_id"), featured=True, status=Comment.Status.PUBLISHED
+        )
+    )
+
+
 # "top": the threads with the most recommendations (of the top-level comment and every reply)
 # first, ties newest first. No time decay: a discussion lives a few days, and a score that
 # changed with the clock would move threads between pages while a cached copy still showed
@@ -26,12 +40,16 @@ SORTS = {
     "oldest": ("thread_position", "tree_id"),
     "newest": ("-thread_position", "-tree_id"),
     "top": ("-thread_recommend_count", "-thread_position", "-tree_id"),
+    # The threads that hold an editors' pick first, then the others, each oldest first.
+    "picks": (_has_pick().desc(), "thread_position", "tree_id"),
 }
-# The same orders in Python, on a thread's (thread_position, tree_id, thread_recommend_count).
+# The same orders in Python, on a thread's (thread_position, tree_id, thread_recommend_count);
+# "picks" puts the threads holding a pick first (_thread_rows).
 THREAD_KEYS = {
     "oldest": lambda position, tree_id, recommends: (position, tree_id),
     "newest": lambda position, tree_id, recommends: (-position, -tree_id),
     "top": lambda position, tree_id, recommends: (-recommends, -position, -tree_id),
+    "picks": lambda position, tree_id, recommends: (position, tree_id),
 }
 ROW_FIELDS = (
     "pk",
@@ -46,6 +64,8 @@ ROW_FIELDS = (
     "removal_reason",
     "edited",
     "recommend_count",
+    "featured",
+    "featured_note",
 )
 # The handle of the comment's commenter when their profile is public, and the badge of a staff
 # member (comments.identity.badge_for): computed in the rows' one query, through two joins.
@@ -71,6 +91,7 @@ class DiscussionPage:
     items: list[CommentItem]
     page: Page
     sort: str
+    picks: list["Pick"] = field(default_factory=list)
 
     @property
     def page_range(self):
@@ -81,7 +102,8 @@ def _thread_rows(comments, *, sort: str = "oldest") -> Iterable[tuple]:
     """The rows of `comments` (whole threads) in page order, from one query in tree order.
 
     The query reads each thread in `tree_id, lft` order; the threads are then put in `sort`
-    order (from their roots' values) in Python, which costs a sort of the threads only.
+    order (from their roots' values, after the threads holding a published pick for the
+    "picks" order) in Python, which costs a sort of the threads only.
     """
     rows = (
         comments.annotate(**AUTHOR_FIELDS)
@@ -91,13 +113,23 @@ def _thread_rows(comments, *, sort: str = "oldest") -> Iterable[tuple]:
     threads: dict[int, list[tuple]] = {}
     keys: dict[int, tuple[int, ...]] = {}
     thread_key = THREAD_KEYS[sort]
+    picked: set[int] = set()
+    published = Comment.Status.PUBLISHED
+    status_at, featured_at = ROW_FIELDS.index("status"), ROW_FIELDS.index("featured")
     for row in rows:
         tree_id = row[-3]
         if tree_id not in threads:
             threads[tree_id] = []
             keys[tree_id] = thread_key(row[-2], tree_id, row[-1])
         threads[tree_id].append(row[:-3])
-    for tree_id in sorted(threads, key=keys.__getitem__):
+        if row[featured_at] and row[status_at] == published:
+            picked.add(tree_id)
+    picks_first = sort == "picks"
+
+    def page_order(tree_id: int) -> tuple:
+        return (picks_first and tree_id not in picked, keys[tree_id])
+
+    for tree_id in sorted(threads, key=page_order):
         yield from threads[tree_id]
 
 
@@ -140,7 +172,37 @@ def discussion_page(
     )
     items = comment_items(rows, own_pending=own_pending)
     items = page_layout(replies_cut(items, settings.COMMENTS_REPLIES_SHOWN))
-    return DiscussionPage(items=items, page=page, sort=sort)
+    return DiscussionPage(items=items, page=page, sort=sort, picks=editors_picks(article=article))
+
+
+@dataclass(frozen=True)
+class Pick:
+    """An editors' pick as the block above the discussion lists it."""
+
+    pk: int
+    author: str
+    body: str
+    note: str
+    featured_at: datetime | None
+
+
+def editors_picks(*, article, limit: int = PICKS_SHOWN) -> list[Pick]:
+    """The article's published editors' picks, the latest picked first (one query)."""
+    rows = (
+        Comment.objects.for_article(article)
+        .visible()
+        .filter(featured=True)
+        .order_by(F("featured_at").desc(nulls_last=True), "-pk")
+        .values_list("pk", "author_name", "body", "featured_note", "featured_at")[:limit]
+    )
+    return [Pick(*row) for row in rows]
+
+
+def moderator_thread_items(comment: Comment) -> list[CommentItem]:
+    """The whole thread that holds `comment`, laid out for HTML as readers see it, with
+    `comment` shown in place even though readers do not see it, marked with its status."""
+    rows = _tree_rows(comment.pk, comment.article_id)
+    return page_layout(comment_items(rows, revealed={comment.pk}))
 
 
 def _tree_rows(comment_id: int, article) -> Iterable[tuple]:
@@ -189,7 +251,15 @@ def thread_page_number(comment: Comment, sort: str | None = None) -> int:
         ahead = Q(thread_position__lt=position) | Q(
             thread_position=position, tree_id__lt=root.tree_id
         )
-    before = Comment.objects.for_article(comment.article_id).threads().filter(ahead).count()
+    threads = Comment.objects.for_article(comment.article_id).threads()
+    if (sort or default_sort()) == "picks":
+        # Every thread with a pick comes before those without one.
+        threads = threads.annotate(has_pick=_has_pick())
+        if threads.filter(pk=root.pk, has_pick=True).exists():
+            ahead &= Q(has_pick=True)
+        else:
+            ahead |= Q(has_pick=True)
+    before = threads.filter(ahead).count()
     return before // THREADS_PER_PAGE + 1
 
 
@@ -213,6 +283,7 @@ def comment_tree_page(*, article, page_number, permalink: Callable[[int], str]):
             "created": item.created,
             "removed": item.removed,
             "deleted": item.deleted,
+            "featured": {"note": item.featured_note or None} if item.featured else None,
             "url": permalink(item.pk),
         },
     )

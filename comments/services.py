@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, Model, OuterRef, Q, QuerySet, TextChoices
@@ -88,6 +89,7 @@ def _pages_changed(comments: list[Comment]) -> None:
 
 
 REMOVING = REJECTED
+PICK_NOTE_MAX_LENGTH = Comment._meta.get_field("featured_note").max_length
 
 
 def _reason_checked(status: str, reason: str) -> str:
@@ -437,6 +439,8 @@ def comment_update(
             created=comment.moderated_at,
         )
         decision_notify(comments=Comment.objects.filter(pk=comment.pk), status=comment.status)
+    if "featured" in fields or "featured_note" in fields:
+        fields |= _pick_fields(comment)
     if fields:
         # Only the edited columns: the in-memory lft/rght may be older than the lock.
         comment.save(update_fields=fields)
@@ -445,6 +449,67 @@ def comment_update(
             replies_notify(comments=[comment])
     if "status" in fields and comment.status in REJECTED:
         commenters_premoderate_by_rule(commenter_ids={comment.commenter_id})
+
+
+def _pick_fields(comment: Comment) -> set[str]:
+    """Keep a pick's time and note consistent with `featured` after an edit on its page."""
+    if not comment.featured:
+        comment.featured_at, comment.featured_note = None, ""
+    elif comment.featured_at is None:
+        comment.featured_at = timezone.now()
+    return {"featured", "featured_at", "featured_note"}
+
+
+def _picks_log(changed: list[Comment], moderator: AbstractBaseUser | None, message: str) -> None:
+    if changed and moderator is not None:
+        LogEntry.objects.log_actions(
+            user_id=moderator.pk, queryset=changed, action_flag=CHANGE, change_message=message
+        )
+
+
+@transaction.atomic
+def comments_feature(
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None, note: str = ""
+) -> list[Comment]:
+    """Make the published ones of `comments` editors' picks, with the public `note`.
+
+    A comment already featured keeps its time and takes the new note. Each changed comment
+    gets an admin-log entry by `moderator`, and its article's pages change. Returns the
+    changed comments, as they were before the change.
+    """
+    note = " ".join(note.split())
+    if len(note) > PICK_NOTE_MAX_LENGTH:
+        raise ValueError(f"A pick's note has at most {PICK_NOTE_MAX_LENGTH} characters.")
+    selection = _selected(comments)
+    _articles_lock(selection)
+    changing = selection.filter(status=Comment.Status.PUBLISHED).filter(
+        Q(featured=False) | ~Q(featured_note=note)
+    )
+    changed = list(changing.order_by("pk"))
+    if changed:
+        picks = Comment.objects.filter(pk__in=[comment.pk for comment in changed])
+        picks.filter(featured=False).update(featured=True, featured_at=timezone.now())
+        picks.update(featured_note=note)
+        message = "Featured as an editors’ pick"
+        _picks_log(changed, moderator, f"{message}: {note}." if note else f"{message}.")
+        _pages_changed(changed)
+    return changed
+
+
+@transaction.atomic
+def comments_unfeature(
+    *, comments: QuerySet[Comment], moderator: AbstractBaseUser | None
+) -> list[Comment]:
+    """Take `comments` out of the editors' picks; returns the changed comments."""
+    selection = _selected(comments)
+    _articles_lock(selection)
+    changing = selection.filter(featured=True)
+    changed = list(changing.order_by("pk"))
+    if changed:
+        changing.update(featured=False, featured_at=None, featured_note="")
+        _picks_log(changed, moderator, "No longer an editors’ pick.")
+        _pages_changed(changed)
+    return changed
 
 
 @transaction.atomic

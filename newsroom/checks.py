@@ -38,7 +38,7 @@ POSITIVE_SECONDS = [("COMMENTS_LOCK_TIMEOUT_SECONDS", "COMMENTS_LOCK_TIMEOUT_SEC
 RATES = ["COMMENT_RATE_LIMIT", "RECOMMEND_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"]
 # The orders of a discussion's threads (comments.selectors.SORTS, named here because newsroom
 # imports no app; tests/newsroom/test_checks.py keeps the two lists equal).
-COMMENT_SORTS = ("oldest", "newest", "top")
+COMMENT_SORTS = ("oldest", "newest", "top", "picks")
 # The policies for guests' comments (COMMENTS_GUESTS), as comments/guests.py applies them.
 GUEST_POLICIES = ("open", "verify", "closed")
 # Settings that switch something on (1) or off (0).

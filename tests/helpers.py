@@ -1,6 +1,7 @@
 """Helpers shared by the tests of several modules."""
 
 import importlib
+import json
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -55,3 +56,34 @@ def held_elsewhere(hold: Callable[[], None]):
     finally:
         release.set()
         holder.join(timeout=30)
+
+
+def article_admin_data(article, **changes) -> dict:
+    """What the article's admin page posts back unchanged (with its watch-phrase inline and
+    no phrase in it), with `changes`."""
+    return {
+        "title": article.title,
+        "slug": article.slug,
+        "body": json.dumps(article.body),
+        "captions": "[]",
+        "published_at_0": "2026-01-02",
+        "published_at_1": "10:00:00",
+        "watch_phrases-TOTAL_FORMS": "0",
+        "watch_phrases-INITIAL_FORMS": "0",
+        "watch_phrases-MIN_NUM_FORMS": "0",
+        "watch_phrases-MAX_NUM_FORMS": "1000",
+        **changes,
+    }
+
+
+# The inline forms the comment's admin page posts back when nothing in them changed.
+COMMENT_ADMIN_INLINES = {
+    f"{prefix}-{field}": value
+    for prefix in ("reports", "decisions", "revisions")
+    for field, value in (
+        ("TOTAL_FORMS", "0"),
+        ("INITIAL_FORMS", "0"),
+        ("MIN_NUM_FORMS", "0"),
+        ("MAX_NUM_FORMS", "1000"),
+    )
+}

@@ -95,3 +95,28 @@ def test_close_and_open_comments_actions(
     assert messages_of(response) == ["Comments opened on 1 article."]
     assert Article.objects.get(pk=first.pk).comments_open
     assert not Article.objects.get(pk=second.pk).comments_open
+
+
+def test_an_editor_attaches_watch_phrases_on_the_article_s_page(admin_client):
+    from comments.models import WatchPhrase
+    from tests.helpers import article_admin_data
+
+    article = make_article()
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    assert "Watch phrases" in admin_client.get(url).content.decode()
+
+    data = article_admin_data(
+        article,
+        **{
+            "watch_phrases-TOTAL_FORMS": "2",
+            "watch_phrases-0-phrase": "Jane Roe",
+            "watch_phrases-0-note": "Active case",
+            "watch_phrases-1-phrase": "   ",
+        },
+    )
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    assert list(WatchPhrase.objects.values_list("article", "phrase", "note")) == [
+        (article.pk, "Jane Roe", "Active case")
+    ]

@@ -136,7 +136,8 @@ class TestArticleDetail:
         assert len(comments) == 7
         for node in comments:
             assert set(node) == {
-                "id", "author", "body", "created", "removed", "deleted", "url", "replies"
+                "id", "author", "body", "created", "removed", "deleted", "featured", "url",
+                "replies",
             }
             assert node["url"] == f"{BASE}/articles/{article.slug}/comments/{node['id']}/"
             assert node["created"] is None

@@ -114,9 +114,9 @@ def test_made_up_query_strings_are_served_fresh_and_not_stored(
     article, django_assert_num_queries
 ):
     get(Client(), article, utm="a")
-    # The thread count and the comments: the discussion built anew each time (the article
-    # itself is the same for any query string and comes from its cached copy).
-    with django_assert_num_queries(2):
+    # The thread count, the comments and the editors' picks: the discussion built anew each
+    # time (the article itself is the same for any query string and comes from its cached copy).
+    with django_assert_num_queries(3):
         get(Client(), article, utm="b")
 
 
@@ -220,7 +220,8 @@ def test_a_reader_with_a_message_to_see_gets_it(article, settings):
 def test_the_page_cache_can_be_switched_off(article, settings, django_assert_num_queries):
     settings.ARTICLE_PAGE_CACHE_SECONDS = 0
     get(Client(), article)
-    with django_assert_num_queries(3):
+    # The article, the thread count, the comments and the editors' picks.
+    with django_assert_num_queries(4):
         get(Client(), article)
 
 
@@ -353,7 +354,7 @@ def test_a_page_that_does_not_exist_is_redirected_and_not_stored(
     stored = set(local_pages.copies)
     # Past the end: known from the cached page count, nothing is built.
     past_the_end = int(query["page"]) > 1 if query.get("page", "").isdigit() else False
-    with django_assert_max_num_queries(0 if past_the_end else 2):
+    with django_assert_max_num_queries(0 if past_the_end else 3):
         response = get(Client(), article, **query)
     assert response.status_code == 302
     assert response["Location"] in (

@@ -1,4 +1,3 @@
-import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from comments.models import (
 from comments.moderation import comment_screen
 from comments.services import commenter_create, duplicates_mark
 from tests.factories import make_article, make_comment, make_reader
-from tests.helpers import held_elsewhere
+from tests.helpers import COMMENT_ADMIN_INLINES, article_admin_data, held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -477,20 +476,7 @@ def test_deleting_one_comment_takes_the_lock(admin_client, mocker_lock):
     assert tree_is_valid(root)
 
 
-INLINE = {
-    "reports-TOTAL_FORMS": "0",
-    "reports-INITIAL_FORMS": "0",
-    "reports-MIN_NUM_FORMS": "0",
-    "reports-MAX_NUM_FORMS": "1000",
-    "decisions-TOTAL_FORMS": "0",
-    "decisions-INITIAL_FORMS": "0",
-    "decisions-MIN_NUM_FORMS": "0",
-    "decisions-MAX_NUM_FORMS": "1000",
-    "revisions-TOTAL_FORMS": "0",
-    "revisions-INITIAL_FORMS": "0",
-    "revisions-MIN_NUM_FORMS": "0",
-    "revisions-MAX_NUM_FORMS": "1000",
-}
+INLINE = COMMENT_ADMIN_INLINES
 
 
 @pytest.fixture
@@ -663,17 +649,7 @@ def test_premoderating_an_article_in_the_admin_holds_its_new_comments(admin_clie
     url = reverse("admin:articles_article_change", args=[article.pk])
 
     response = admin_client.post(
-        url,
-        {
-            "title": article.title,
-            "slug": article.slug,
-            "body": json.dumps(article.body),
-            "captions": "[]",
-            "comments_open": "on",
-            "premoderated": "on",
-            "published_at_0": "2026-01-02",
-            "published_at_1": "10:00:00",
-        },
+        url, article_admin_data(article, comments_open="on", premoderated="on")
     )
 
     assert response.status_code == 302

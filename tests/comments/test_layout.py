@@ -12,7 +12,10 @@ SPAM = Comment.Status.SPAM
 
 
 def row(pk, level, status=PUBLISHED, parent=None, author=None):
-    return (pk, parent, level, author or f"A{pk}", f"body {pk}", status, None, "", "", "", None, 0)
+    return (
+        pk, parent, level, author or f"A{pk}", f"body {pk}", status, None, "", "", "", None, 0,
+        False, "",
+    )
 
 
 def shown(items):

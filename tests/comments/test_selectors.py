@@ -204,6 +204,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
             "created": None,
             "removed": False,
             "deleted": False,
+            "featured": None,
             "url": f"/c/{first.pk}",
             "replies": [
                 {
@@ -213,6 +214,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
                     "created": None,
                     "removed": True,
                     "deleted": False,
+                    "featured": None,
                     "url": f"/c/{removed.pk}",
                     "replies": [
                         {
@@ -222,6 +224,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
                             "created": None,
                             "removed": False,
                             "deleted": False,
+                            "featured": None,
                             "url": f"/c/{reply.pk}",
                             "replies": [],
                         }
@@ -236,6 +239,7 @@ def test_comment_tree_page_nests_what_every_reader_may_see():
             "created": None,
             "removed": False,
             "deleted": False,
+            "featured": None,
             "url": f"/c/{second.pk}",
             "replies": [],
         },

@@ -111,3 +111,49 @@ def test_take_the_readme_screenshots(browser, live_server):
              "moderation-queue", "review-screen")
     for name in names:
         assert (OUT / f"{name}.png").stat().st_size > 10_000
+
+
+def test_take_the_picks_and_hidden_comment_screenshots(browser, live_server):
+    """The editors' picks above the discussion, and a held reply as a moderator sees it."""
+    from comments.services import comments_feature
+
+    call_command("import_articles", str(ROOT / "fixtures" / "seeds"), stdout=StringIO())
+    article = Article.objects.get(source_key="000_d0250cf769dc7508")
+    comments = list(Comment.objects.filter(article=article).order_by("tree_id", "lft")[:4])
+    for comment, note in [(comments[1], "A reader who lives in the region"), (comments[3], "")]:
+        comments_feature(comments=Comment.objects.filter(pk=comment.pk), moderator=None, note=note)
+    # A reply, so that the moderator's page shows the comment it answers above it.
+    held = Comment.objects.filter(article=article, level=1, status="published").last()
+    Comment.objects.filter(pk=held.pk).update(status="pending")
+    User.objects.create_superuser("editor", "editor@example.com", "screenshots only")
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    for name, width, height in [("picks", 1280, 1100), ("picks-phone", 375, 900)]:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, reduced_motion="reduce"
+        )
+        page = context.new_page()
+        page.goto(live_server.url + article.get_absolute_url())
+        page.locator(".editors-picks").evaluate("element => element.scrollIntoView()")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(OUT / f"{name}.png"))
+        context.close()
+
+    for name, width, height in [("hidden-comment", 1280, 900), ("hidden-comment-phone", 375, 900)]:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, reduced_motion="reduce"
+        )
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/login/")
+        page.get_by_label("Username").fill("editor")
+        page.get_by_label("Password").fill("screenshots only")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(live_server.url + held.get_absolute_url())
+        page.locator(".comment--hidden").evaluate(
+            "element => element.scrollIntoView({block: 'center'})"
+        )
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(OUT / f"{name}.png"))
+        context.close()
+    for name in ("picks", "picks-phone", "hidden-comment", "hidden-comment-phone"):
+        assert (OUT / f"{name}.png").stat().st_size > 10_000

@@ -31,7 +31,7 @@ from comments.erasure import erase_token
 from comments.guests import link_token
 from comments.models import Comment
 from comments.ownership import OWN_COOKIE, OWN_SALT
-from comments.services import comment_delete_by_author, guest_comment_submit
+from comments.services import comment_delete_by_author, comments_feature, guest_comment_submit
 from comments.subscriptions import Unsubscribe, reply_subscription_create, unsubscribe_token
 from tests.factories import make_comment, make_reader
 
@@ -348,6 +348,35 @@ def erase_confirm(page, base, article, comment):
 
 def erase_link_problem(page, base, article, comment):
     return page.goto(base + reverse("comments:guest_erase_confirm", args=["not-a-link"]))
+def editors_picks(page, base, article, comment):
+    """The article in the "picks" order, with its block of editors' picks above the threads."""
+    comments_feature(
+        comments=Comment.objects.filter(pk=comment.pk),
+        moderator=None,
+        note="A reader with first-hand knowledge",
+    )
+    response = page.goto(f"{base}{article.get_absolute_url()}?sort=picks")
+    assert "editors-picks" in response.text()
+    return response
+
+
+def hidden_comment(page, base, article, comment):
+    """A held reply as a signed-in moderator sees it at its permalink, in its thread (last:
+    the tab stays signed in)."""
+    from django.contrib.auth.models import User
+
+    from tests.helpers import moderators_group
+
+    held = make_comment(article, parent=comment, status="pending", body="Held for a look.")
+    moderator = User.objects.create_user("watcher", password="a long passphrase 2", is_staff=True)
+    moderator.groups.add(moderators_group())
+    page.goto(f"{base}/admin/login/")
+    page.get_by_label("Username").fill("watcher")
+    page.get_by_label("Password").fill("a long passphrase 2")
+    page.get_by_role("button", name="Log in").click()
+    response = page.goto(base + held.get_absolute_url())
+    assert "Only moderators see this page" in response.text()
+    return response
 
 
 PAGES: dict[str, Callable] = {
@@ -388,6 +417,8 @@ PAGES: dict[str, Callable] = {
     "published mail stop": published_mail_stop,
     "published mail stopped": published_mail_stopped,
     "published mail link broken": published_mail_link_broken,
+    "picks": editors_picks,
+    "hidden comment": hidden_comment,
 }
 
 

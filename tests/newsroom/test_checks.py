@@ -63,7 +63,9 @@ def test_an_unknown_default_sort_is_an_error_naming_the_variable(settings):
     settings.COMMENTS_DEFAULT_SORT = "best"
     [error] = check_default_sort(None)
     assert error.id == "newsroom.E012"
-    assert error.msg == "COMMENTS_DEFAULT_SORT must be one of oldest, newest, top, not 'best'."
+    assert error.msg == (
+        "COMMENTS_DEFAULT_SORT must be one of oldest, newest, top, picks, not 'best'."
+    )
 
 
 @pytest.mark.parametrize(
