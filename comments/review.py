@@ -27,9 +27,8 @@ from comments.services import BlockTarget
 UNDO_KEY = "review_undo"
 # The removal reasons by key: 1 to 9, then 0 for the tenth.
 REASON_KEYS = "1234567890"
-# The queue's admin action that makes each decision. `feature_comments` is the action that
-# features a comment as an editors' pick: until the queue has it (and Comment a `featured`
-# field) the `f` key and button show as unavailable.
+# The queue's admin action that makes each decision. Featuring a comment that waits for review
+# publishes it first: only a published comment can be an editors' pick.
 DECISIONS = {
     "approve": "approve_comments",
     "remove": "remove_comments",
@@ -55,14 +54,6 @@ class ReviewForm(forms.Form):
         if cleaned.get("action") not in (None, "undo") and not cleaned.get("comment"):
             raise forms.ValidationError("Say which comment to decide.", code="required")
         return cleaned
-
-
-def featuring_available(model_admin) -> bool:
-    """Whether comments can be featured as editors' picks: a `featured` field on Comment and
-    the queue's `feature_comments` action. Until then the screen shows the `f` key as
-    unavailable and refuses the decision."""
-    has_field = any(field.name == "featured" for field in Comment._meta.get_fields())
-    return has_field and hasattr(model_admin, DECISIONS["feature"])
 
 
 def review_url(comment_id: int | None) -> str:
@@ -98,7 +89,6 @@ def _context(request, model_admin, review, **extra) -> dict:
         "reasons": reasons,
         "block_form": BlockForm(),
         "decision_form": DecisionForm(),
-        "featuring": featuring_available(model_admin),
         "undo": _undo_offered(request),
         "undo_seconds": services.UNDO_SECONDS,
         "queue_url": reverse("admin:comments_commentqueue_changelist"),
@@ -171,9 +161,6 @@ def _decide(request, model_admin):
     following = form.cleaned_data["next"]
     if action == "undo":
         return _undo(request, model_admin, fragment=fragment)
-    if action == "feature" and not featuring_available(model_admin):
-        return _refused(request, model_admin, comment_id=pk, fragment=fragment,
-                        message="Featuring comments is not available yet.")
     comments = model_admin.get_queryset(request).filter(pk=pk)
     before = Comment.objects.filter(pk=pk).values("status", "removal_reason").first()
     if before is None or not comments.exists():
@@ -184,6 +171,10 @@ def _decide(request, model_admin):
         message, forms_shown = refusal
         return _refused(request, model_admin, comment_id=pk, fragment=fragment, message=message,
                         **forms_shown)
+    if action == "feature" and before["status"] != Comment.Status.PUBLISHED:
+        model_admin.approve_comments(request, comments)
+        # Out of the queue once published.
+        comments = Comment.objects.filter(pk=pk)
     decide = getattr(model_admin, DECISIONS[action])
     decide(request, comments)
     _undo_remember(request, pk, before, blocked=action == "block")

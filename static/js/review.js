@@ -124,7 +124,7 @@
         if (!press("u")) say("There is no decision to undo.");
         break;
       case "f":
-        if (!press("f")) say("Featuring comments is not available yet.");
+        if (!press("f")) say("There is no comment to feature.");
         break;
       case "r":
         if (current && current.dataset.comment) chooseReason(true);

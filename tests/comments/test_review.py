@@ -288,17 +288,21 @@ def test_a_comment_decided_meanwhile_is_not_decided_again(
     assert "That comment no longer waits for review." in text
 
 
-def test_feature_is_unavailable_until_comments_can_be_featured(mod_client, queue_of_three):
-    first = queue_of_three[0]
+@pytest.mark.parametrize("fragment", [False, True], ids=["without-js", "with-js"])
+def test_feature_publishes_a_waiting_comment_as_an_editors_pick(
+    mod_client, queue_of_three, fragment
+):
+    first, second = queue_of_three[:2]
 
     page = mod_client.get(REVIEW).content.decode()
-    response = decide(mod_client, first, "feature", fragment=True)
+    response = decide(mod_client, first, "feature", following=second, fragment=fragment)
 
-    assert "not available yet" in page
-    assert response.status_code == 400
-    assert response.json()["announce"] == "Featuring comments is not available yet."
+    assert 'value="feature" data-key="f"' in page
+    assert response.status_code in (200, 302)
     first.refresh_from_db()
-    assert first.status == "pending"
+    assert (first.status, first.featured) == ("published", True)
+    second.refresh_from_db()
+    assert (second.status, second.featured) == ("pending", False)
 
 
 @pytest.mark.parametrize("fragment", [False, True], ids=["without-js", "with-js"])
