@@ -30,7 +30,10 @@ from comments.guests import email_normalized
 from comments.models import (
     Comment,
     Commenter,
+    CommentRevision,
     Decision,
+    DecisionMailPreference,
+    Recommendation,
     ReplyMailPreference,
     ReplyNotice,
     ReplySubscription,
@@ -268,11 +271,35 @@ def reply_notices_section(subject: Subject) -> list[dict]:
     ]
 
 
+def revisions_section(subject: Subject) -> list[dict]:
+    """The earlier texts of the reader's edited comments."""
+    rows = CommentRevision.objects.filter(comment__in=_comments(subject)).order_by("edited", "pk")
+    return [
+        {"comment_id": row.comment_id, "body": row.body, "replaced": _time(row.edited)}
+        for row in rows
+    ]
+
+
+def recommendations_section(subject: Subject) -> list[dict]:
+    """The comments the reader recommended (by id, not whose they are)."""
+    rows = Recommendation.objects.filter(commenter_id__in=subject.commenter_ids)
+    return [
+        {"comment_id": row.comment_id, "created": _time(row.created)}
+        for row in rows.order_by("created", "pk")
+    ]
+
+
+def decision_mail_preferences_section(subject: Subject) -> list[dict]:
+    rows = DecisionMailPreference.objects.filter(commenter_id__in=subject.commenter_ids)
+    return [{"published_mail": row.published} for row in rows.order_by("pk")]
+
+
 SECTIONS: list[tuple[str, Callable[[Subject], object]]] = [
     ("profile", profile_section),
     ("account", account_section),
     ("email_addresses", email_addresses_section),
     ("comments", comments_section),
+    ("revisions", revisions_section),
     ("moderation_decisions", moderation_decisions_section),
     ("unconfirmed_comments", unconfirmed_comments_section),
     ("reports_filed", reports_filed_section),
@@ -280,6 +307,8 @@ SECTIONS: list[tuple[str, Callable[[Subject], object]]] = [
     ("reply_subscriptions", reply_subscriptions_section),
     ("reply_mail_preferences", reply_mail_preferences_section),
     ("reply_notices", reply_notices_section),
+    ("recommendations", recommendations_section),
+    ("decision_mail_preferences", decision_mail_preferences_section),
 ]
 
 

@@ -201,7 +201,25 @@ def test_the_file_is_read_in_a_fixed_number_of_queries(world, django_assert_max_
         make_comment(article, commenter=commenter, author_email="ann@example.com",
                      body=f"More {n}.")
 
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(16):
         text = personal_data_json(subject_for_user(world["reader"]))
 
     assert len(json.loads(text)["comments"]) == 33
+
+
+def test_the_file_holds_earlier_texts_recommendations_and_the_published_mail_choice(world):
+    from comments.models import CommentRevision, DecisionMailPreference, Recommendation
+
+    commenter = world["reader"].commenter
+    mine = world["published"]
+    theirs = make_comment(mine.article, body="Someone else's word.")
+    CommentRevision.objects.create(comment=mine, body="Ann's first draft.", edited=timezone.now())
+    CommentRevision.objects.create(comment=theirs, body="Not Ann's draft.", edited=timezone.now())
+    Recommendation.objects.create(comment=theirs, commenter=commenter)
+    DecisionMailPreference.objects.create(commenter=commenter, published=False)
+
+    data = json.loads(personal_data_json(subject_for_user(world["reader"])))
+
+    assert [row["body"] for row in data["revisions"]] == ["Ann's first draft."]
+    assert [row["comment_id"] for row in data["recommendations"]] == [theirs.pk]
+    assert data["decision_mail_preferences"] == [{"published_mail": False}]
