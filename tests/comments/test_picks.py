@@ -112,7 +112,8 @@ def test_a_pick_carries_its_badge_and_note_in_the_discussion():
     article = make_article()
     comment = make_comment(article, featured=True, featured_note="Was <there>")
     rows = [
-        (comment.pk, None, 0, "Ann", "Hello", "published", None, "", "", "", True, "Was <there>")
+        (comment.pk, None, 0, "Ann", "Hello", "published", None, "", "", "", None, 0, True,
+         "Was <there>")
     ]
     html = discussion_html(page_layout(comment_items(rows)), article=article)
 
