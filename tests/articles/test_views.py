@@ -302,6 +302,7 @@ class TestArticlePage:
         pending = html[html.index(f'id="comment-{mine.pk}"') :]
         pending = pending[: pending.index("</article>")]
         assert "reply-link" not in pending and "report-link" not in pending
+        assert f'aria-label="Comment by {mine.author_name}"' in pending
 
     def test_threads_nest_and_collapse_with_counts(self, client):
         article = make_article()
