@@ -2,7 +2,6 @@
 never from or into the page cache."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -10,6 +9,7 @@ from articles.page_cache import local_pages
 from comments.models import Comment
 from comments.services import comments_remove
 from tests.factories import make_article, make_comment
+from tests.helpers import moderators_group
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def moderator_client(django_user_model):
     user = django_user_model.objects.create_user("moderator", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
+    user.groups.add(moderators_group())
     client = Client()
     client.force_login(user)
     return client

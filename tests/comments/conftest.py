@@ -1,13 +1,14 @@
 """Fixtures shared by the moderation tests."""
 
 import pytest
-from django.contrib.auth.models import Group
+
+from tests.helpers import moderators_group
 
 
 @pytest.fixture
 def moderator(django_user_model):
     user = django_user_model.objects.create_user("moderator", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
+    user.groups.add(moderators_group())
     return user
 
 

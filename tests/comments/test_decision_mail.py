@@ -4,7 +4,6 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.cache import caches
 from django.urls import reverse
@@ -22,6 +21,7 @@ from comments.decision_mail import (
 from comments.models import Comment, DecisionMailPreference, Report
 from comments.subscriptions import Unsubscribe, unsubscribe_token
 from tests.factories import make_article, make_comment, make_reader
+from tests.helpers import moderators_group
 from tests.processes import db_worker, in_child
 
 pytestmark = pytest.mark.django_db
@@ -473,7 +473,7 @@ def test_a_queue_that_fails_loses_the_mail_not_the_decision(
 
 @pytest.fixture
 def moderators(django_user_model):
-    group = Group.objects.get(name="Moderators")
+    group = moderators_group()
     active = django_user_model.objects.create_user("mod1", email="mod1@example.org", is_staff=True)
     quiet = django_user_model.objects.create_user("mod2", email="", is_staff=True)
     gone = django_user_model.objects.create_user(
