@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, Model, OuterRef, Q, QuerySet, TextChoices
-from django.db.models.functions import Lower
+from django.db.models import Exists, F, Max, Model, OuterRef, Q, QuerySet, Sum, TextChoices
+from django.db.models.functions import Greatest, Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from comments.models import (
     CommentRevision,
     Decision,
     HoldReason,
+    Recommendation,
     Report,
     UnconfirmedComment,
     commented_model,
@@ -518,14 +519,52 @@ def comments_delete(*, comments: QuerySet[Comment]) -> int:
     selection = _selected(comments)
     article_ids = _articles_lock(selection)
     doomed = list(selection)
+    kept_threads = _thread_recommends_lost(doomed)
     # Each delete closes its gap in the tree; delaying the updates rebuilds each touched tree
     # once, which stays correct when a selected comment is inside another selected thread.
     with Comment.objects.delay_mptt_updates():
         for comment in doomed:
             comment.delete()
+    for tree_id, lost in kept_threads.items():
+        Comment.objects.filter(tree_id=tree_id, parent=None).update(
+            thread_recommend_count=Greatest(F("thread_recommend_count") - lost, 0)
+        )
     for article_id in article_ids:
         discussion_changed_send(article_id)
     return len(doomed)
+
+
+def _thread_recommends_lost(doomed: list[Comment]) -> dict[int, int]:
+    """The recommendations that deleting `doomed` (with their replies) takes from each thread
+    whose top-level comment stays: {tree_id: count}."""
+    subtrees = Q(pk__in=[])
+    for comment in doomed:
+        subtrees |= Q(tree_id=comment.tree_id, lft__gte=comment.lft, rght__lte=comment.rght)
+    kept_roots = {comment.tree_id for comment in doomed if comment.parent_id is None}
+    return dict(
+        Comment.objects.filter(subtrees, recommend_count__gt=0)
+        .exclude(tree_id__in=kept_roots)
+        .order_by()
+        .values("tree_id")
+        .annotate(lost=Sum("recommend_count"))
+        .values_list("tree_id", "lost")
+    )
+
+
+def _recommendations_withdraw(recommendations: QuerySet[Recommendation]) -> None:
+    """Take `recommendations` out of their comments' and threads' counts, before the rows go
+    with the readers who made them. Rows are updated comment first, then the thread's
+    top-level comment, as recommending does."""
+    for comment_id, parent_id, tree_id in recommendations.order_by("comment_id").values_list(
+        "comment_id", "comment__parent_id", "comment__tree_id"
+    ):
+        fewer = {"recommend_count": Greatest(F("recommend_count") - 1, 0)}
+        thread_fewer = {"thread_recommend_count": Greatest(F("thread_recommend_count") - 1, 0)}
+        if parent_id is None:
+            Comment.objects.filter(pk=comment_id).update(**fewer, **thread_fewer)
+            continue
+        Comment.objects.filter(pk=comment_id).update(**fewer)
+        Comment.objects.filter(tree_id=tree_id, parent=None).update(**thread_fewer)
 
 
 @dataclass(frozen=True)
@@ -1153,6 +1192,12 @@ def commenter_erase(
     Report.objects.filter(comment_id__in=ids, resolved=False).update(resolved=True)
     if address:
         UnconfirmedComment.objects.filter(author_email__iexact=address).delete()
+    departing = Q(pk__in=[])
+    if commenter is not None:
+        departing |= Q(commenter=commenter)
+    if address:
+        departing |= Q(commenter__email__iexact=address, commenter__user=None)
+    _recommendations_withdraw(Recommendation.objects.filter(departing))
     if commenter is not None:
         commenter.delete()
     if address:

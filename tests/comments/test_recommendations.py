@@ -19,7 +19,7 @@ from comments.recommendations import (
     recommendation_set,
     recommended_counts,
 )
-from comments.services import commenter_for_email
+from comments.services import commenter_erase, commenter_for_email, comments_delete
 from tests.factories import make_article, make_comment, make_reader
 
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -93,6 +93,38 @@ class TestRecommendationSet:
         Recommendation.objects.create(comment=comment, commenter=ada)
         with pytest.raises(IntegrityError), transaction.atomic():
             Recommendation.objects.create(comment=comment, commenter=ada)
+
+    def test_deleting_recommended_replies_takes_them_out_of_the_thread_count(self):
+        article = make_article()
+        root = make_comment(article)
+        reply = make_comment(article, parent=root)
+        nested = make_comment(article, parent=reply)
+        kept = make_comment(article, parent=root)
+        _, ada = signed_in_client()
+        _, bob = signed_in_client()
+        for comment in (reply, nested, kept, root):
+            recommendation_set(comment=comment, commenter=ada, recommended=True)
+        recommendation_set(comment=nested, commenter=bob, recommended=True)
+        assert counts(root) == (1, 5)
+        # The reply and its nested reply both selected: their recommendations go once.
+        comments_delete(comments=Comment.objects.filter(pk__in=[reply.pk, nested.pk]))
+        assert counts(root) == (1, 2)
+        assert counts(kept) == (1, 2)
+
+    def test_an_erased_readers_recommendations_leave_the_counts(self):
+        article = make_article()
+        root = make_comment(article)
+        reply = make_comment(article, parent=root)
+        _, ada = signed_in_client()
+        guest_client, guest = verified_guest_client("guest@example.com")
+        for commenter in (ada, guest):
+            recommendation_set(comment=reply, commenter=commenter, recommended=True)
+        recommendation_set(comment=root, commenter=guest, recommended=True)
+        assert counts(reply) == (2, 3)
+        commenter_erase(email="guest@example.com")
+        assert counts(reply) == (1, 1)
+        assert counts(root) == (0, 1)
+        assert list(Recommendation.objects.values_list("commenter", flat=True)) == [ada.pk]
 
     def test_the_readers_own_recommendations_with_their_counts(self, django_assert_num_queries):
         article = make_article()
