@@ -9,8 +9,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from comments.data_export import (
     LINK_HOURS,
-    LinkExpired,
-    LinkInvalid,
     Subject,
     data_link_send,
     export_filename,
@@ -21,6 +19,7 @@ from comments.data_export import (
 )
 from comments.forms import DataRequestForm
 from comments.ratelimit import data_request_throttle
+from comments.signed_links import LinkInvalid
 from comments.views import _client_ip
 
 
@@ -79,9 +78,9 @@ def guest_data_download(request, token):
     """The link mailed to a guest: their data as a file, or a page saying why not."""
     try:
         commenter = link_commenter(token)
-    except LinkExpired:
-        return _link_problem(request, "expired", status=410)
-    except LinkInvalid:
+    except LinkInvalid as problem:
+        if problem.expired:
+            return _link_problem(request, "expired", status=410)
         return _link_problem(request, "invalid", status=400)
     if commenter is None:
         return _link_problem(request, "gone", status=410)

@@ -19,7 +19,6 @@ from operator import or_
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
@@ -40,6 +39,7 @@ from comments.models import (
     Report,
     UnconfirmedComment,
 )
+from comments.signed_links import link_read, link_sign
 from newsroom.mail import absolute_url, mail_queue
 
 FORMAT = "newsroom-data/1"
@@ -334,32 +334,14 @@ def export_filename() -> str:
 
 def link_token(commenter: Commenter) -> str:
     """The signed, timestamped token of a guest's download link."""
-    return signing.dumps({"c": commenter.pk, "e": commenter.email}, salt=LINK_SALT)
-
-
-class LinkExpired(Exception):
-    """The link was genuine but is older than LINK_MAX_AGE."""
-
-
-class LinkInvalid(Exception):
-    """The link was not made by this site, or was changed."""
+    return link_sign({"c": commenter.pk, "e": commenter.email}, salt=LINK_SALT)
 
 
 def link_commenter(token: str) -> Commenter | None:
     """The guest record a download link names; None when it no longer exists or its address
-    changed. Raises LinkExpired or LinkInvalid."""
-    try:
-        value = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
-    except signing.SignatureExpired:
-        raise LinkExpired from None
-    except signing.BadSignature:
-        raise LinkInvalid from None
-    if not isinstance(value, dict):
-        raise LinkInvalid
-    pk, email = value.get("c"), value.get("e")
-    if not (isinstance(pk, int) and not isinstance(pk, bool) and isinstance(email, str)):
-        raise LinkInvalid
-    return Commenter.objects.filter(pk=pk, email=email, user=None).first()
+    changed. Raises LinkInvalid (`expired` past LINK_MAX_AGE)."""
+    value = link_read(token, salt=LINK_SALT, max_age=LINK_MAX_AGE, shape={"c": int, "e": str})
+    return Commenter.objects.filter(pk=value["c"], email=value["e"], user=None).first()
 
 
 def guest_commenter(email: str) -> Commenter | None:

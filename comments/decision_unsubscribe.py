@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from comments.decision_mail import PUBLISHED_MAIL_SALT, published_mail_set, published_mail_wanted
 from comments.models import Commenter
-from comments.subscriptions import UNSUBSCRIBE_MAX_AGE, TokenInvalid, unsubscribe_token_read
+from comments.signed_links import LinkInvalid
+from comments.subscriptions import UNSUBSCRIBE_MAX_AGE, unsubscribe_token_read
 
 
 # The signed token in the address authorises the post (a mail program's one-click post carries
@@ -20,7 +21,7 @@ def decision_mail_stop(request, token):
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"
     try:
         scope = unsubscribe_token_read(token, salt=PUBLISHED_MAIL_SALT)
-    except TokenInvalid as error:
+    except LinkInvalid as error:
         if one_click:
             return HttpResponse(
                 "This unsubscribe link is not valid.", status=400, content_type="text/plain"

@@ -11,24 +11,16 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core import signing
 from django.db.models import Q
 
 from comments.guests import email_normalized
 from comments.models import Comment, Commenter, UnconfirmedComment
+from comments.signed_links import LinkInvalid, link_read, link_sign
 
 ERASE_SALT = "comments.erase"
 ERASE_LINK_HOURS = 24
 ERASE_LINK_MAX_AGE = timedelta(hours=ERASE_LINK_HOURS)
 NEUTRAL_MESSAGE = "If we hold anything for this address, we have sent a link to it."
-
-
-class EraseLinkInvalid(Exception):
-    """An erase link that was altered, or has expired (`expired`)."""
-
-    def __init__(self, *, expired: bool):
-        super().__init__("expired" if expired else "invalid")
-        self.expired = expired
 
 
 @dataclass(frozen=True)
@@ -66,7 +58,7 @@ def erase_token(address: str) -> str:
             rows.filter(author_email__iexact=address) if key != "r" else
             rows.filter(email__iexact=address, user=None)
         ).order_by("pk").values_list("pk", flat=True).first()
-    return signing.dumps(data, salt=ERASE_SALT, compress=True)
+    return link_sign(data, salt=ERASE_SALT)
 
 
 def _anchors():
@@ -78,22 +70,20 @@ def _anchors():
 
 
 def erase_token_read(token: str) -> EraseTarget:
-    """The address an erase link names; raises EraseLinkInvalid when the link was altered or
-    is too old, or when nothing of the address is left to name it (it was erased)."""
-    try:
-        data = signing.loads(token, salt=ERASE_SALT, max_age=ERASE_LINK_MAX_AGE)
-    except signing.SignatureExpired:
-        raise EraseLinkInvalid(expired=True) from None
-    except signing.BadSignature:
-        raise EraseLinkInvalid(expired=False) from None
-    if not isinstance(data, dict):
-        raise EraseLinkInvalid(expired=False)
+    """The address an erase link names; raises LinkInvalid when the link was altered or is
+    too old (`expired`), or when nothing of the address is left to name it (it was erased)."""
+    anchor = (int, type(None))
+    data = link_read(
+        token,
+        salt=ERASE_SALT,
+        max_age=ERASE_LINK_MAX_AGE,
+        shape={"d": str, "r": anchor, "c": anchor, "u": anchor},
+    )
     for key, rows in _anchors().items():
-        pk = data.get(key)
-        if not isinstance(pk, int):
+        if data[key] is None:
             continue
         field = "email" if key == "r" else "author_email"
-        address = rows.filter(pk=pk).values_list(field, flat=True).first()
-        if address and _digest(address) == data.get("d"):
+        address = rows.filter(pk=data[key]).values_list(field, flat=True).first()
+        if address and _digest(address) == data["d"]:
             return EraseTarget(address=email_normalized(address))
-    raise EraseLinkInvalid(expired=False)
+    raise LinkInvalid

@@ -15,7 +15,6 @@ from comments import services
 from comments.erasure import (
     ERASE_LINK_HOURS,
     NEUTRAL_MESSAGE,
-    EraseLinkInvalid,
     erase_token,
     erase_token_read,
     guest_data_exists,
@@ -25,6 +24,7 @@ from comments.identity import has_verified_email
 from comments.locks import lock_timeout_seconds
 from comments.models import Commenter
 from comments.ratelimit import posting_throttle
+from comments.signed_links import LinkInvalid
 from comments.views import _client_ip
 from newsroom.locking import LockTimeout
 from newsroom.mail import absolute_url, mail_queue
@@ -106,7 +106,7 @@ def guest_erase_confirm(request, token):
     GET changes nothing (mail scanners open links)."""
     try:
         target = erase_token_read(token)
-    except EraseLinkInvalid as problem:
+    except LinkInvalid as problem:
         return render(
             request,
             "comments/erase_link_problem.html",

@@ -10,22 +10,14 @@ to be mailed, under the commenter's row lock, which the mail batches take too.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core import signing
 from django.db import transaction
 
 from comments.models import Comment, Commenter, ReplyMailPreference, ReplyNotice, ReplySubscription
+from comments.signed_links import link_read, link_sign
 
 UNSUBSCRIBE_SALT = "comments.unsubscribe"
 # An unsubscribe link keeps working this long after its mail was sent.
 UNSUBSCRIBE_MAX_AGE = timedelta(days=180)
-
-
-class TokenInvalid(Exception):
-    """An unsubscribe token that was altered, or has expired (`expired`)."""
-
-    def __init__(self, *, expired: bool):
-        super().__init__("expired" if expired else "invalid")
-        self.expired = expired
 
 
 @dataclass(frozen=True)
@@ -40,23 +32,15 @@ class Unsubscribe:
 def unsubscribe_token(scope: Unsubscribe, *, salt: str = UNSUBSCRIBE_SALT) -> str:
     """The signed token of `scope`; another `salt` makes a token for another kind of mail,
     which this kind's links refuse."""
-    return signing.dumps({"c": scope.commenter_id, "t": scope.thread_id}, salt=salt, compress=True)
+    return link_sign({"c": scope.commenter_id, "t": scope.thread_id}, salt=salt)
 
 
 def unsubscribe_token_read(token: str, *, salt: str = UNSUBSCRIBE_SALT) -> Unsubscribe:
-    """The scope a token names; raises TokenInvalid when it is altered or too old."""
-    try:
-        data = signing.loads(token, salt=salt, max_age=UNSUBSCRIBE_MAX_AGE)
-    except signing.SignatureExpired:
-        raise TokenInvalid(expired=True) from None
-    except signing.BadSignature:
-        raise TokenInvalid(expired=False) from None
-    try:
-        commenter_id, thread_id = int(data["c"]), data["t"]
-        thread_id = None if thread_id is None else int(thread_id)
-    except (TypeError, KeyError, ValueError):
-        raise TokenInvalid(expired=False) from None
-    return Unsubscribe(commenter_id=commenter_id, thread_id=thread_id)
+    """The scope a token names; raises LinkInvalid when it is altered or (`expired`) too old."""
+    data = link_read(
+        token, salt=salt, max_age=UNSUBSCRIBE_MAX_AGE, shape={"c": int, "t": (int, type(None))}
+    )
+    return Unsubscribe(commenter_id=data["c"], thread_id=data["t"])
 
 
 def reply_mail_preference(commenter: Commenter | None) -> ReplyMailPreference:

@@ -10,9 +10,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from comments.models import Comment
+from comments.signed_links import LinkInvalid
 from comments.subscriptions import (
     UNSUBSCRIBE_MAX_AGE,
-    TokenInvalid,
     Unsubscribe,
     reply_mail_stop,
     unsubscribe_pending,
@@ -36,7 +36,7 @@ def unsubscribe(request, token):
     one_click = request.method == "POST" and request.POST.get(ONE_CLICK[0]) == ONE_CLICK[1]
     try:
         scope = unsubscribe_token_read(token)
-    except TokenInvalid as error:
+    except LinkInvalid as error:
         if one_click:
             return HttpResponse(
                 "This unsubscribe link is not valid.", status=400, content_type="text/plain"

@@ -28,8 +28,6 @@ from comments.guests import (
     CLOSED,
     LINK_HOURS,
     VERIFY,
-    LinkExpired,
-    LinkInvalid,
     guest_policy,
     is_verified_here,
     link_read,
@@ -43,6 +41,7 @@ from comments.ownership import edit_window_open, own_cookie_add
 from comments.ratelimit import posting_throttle, report_throttle
 from comments.sanctions import posting_refusal
 from comments.session import own_pending_add
+from comments.signed_links import LinkInvalid
 from comments.subscriptions import reply_subscription_create
 from comments.templatetags.comment_tags import approximate_wait
 from newsroom.locking import LockTimeout
@@ -304,9 +303,9 @@ def guest_comment_confirm(request, token):
     """
     try:
         target = link_read(token)
-    except LinkExpired:
-        return _link_problem(request, "expired", status=410)
-    except LinkInvalid:
+    except LinkInvalid as problem:
+        if problem.expired:
+            return _link_problem(request, "expired", status=410)
         return _link_problem(request, "invalid", status=400)
 
     if request.method == "GET":
