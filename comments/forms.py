@@ -255,18 +255,25 @@ def _batched_label() -> str:
     return f"A mail for each thread, at most one every {minutes} minute{pluralize(minutes)}"
 
 
-class DataRequestForm(forms.Form):
-    """A guest's request for the link to their data, mailed to an address they confirmed."""
+class GuestAddressForm(forms.Form):
+    """A guest's address, to mail a link to (the link proves the address is theirs)."""
 
     email = forms.EmailField(
-        label="Email address",
-        help_text="The address you confirmed when you commented.",
+        label="Your email address",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Enter your email address.",
             "invalid": "Enter a valid email address, such as name@example.com.",
         },
     )
+
+
+class DataRequestForm(GuestAddressForm):
+    """A guest's request for the link to their data, mailed to an address they confirmed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = "The address you confirmed when you commented."
 
 
 class CommentEditForm(forms.Form):
@@ -301,14 +308,5 @@ class EraseAccountForm(forms.Form):
         return password
 
 
-class EraseRequestForm(forms.Form):
+class EraseRequestForm(GuestAddressForm):
     """A guest's address, to mail the erase link to."""
-
-    email = forms.EmailField(
-        label="Your email address",
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={
-            "required": "Enter your email address.",
-            "invalid": "Enter a valid email address, such as name@example.com.",
-        },
-    )
