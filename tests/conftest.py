@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -43,6 +44,21 @@ def _clear_cache():
     clear()
     yield
     clear()
+
+
+# A moment at the start of a window of every length the tests set (60, 360, 900, 3600 s...).
+RATE_CLOCK_HELD_AT = 3600 * 500_000
+
+
+@pytest.fixture(autouse=True)
+def _rate_clock_held(monkeypatch):
+    """The rate limits count in windows aligned to multiples of their length
+    (newsroom/ratelimit.py): a test whose attempts and check fell on both sides of a boundary
+    would see its count start again. Their clock holds still in every test; a test of what
+    happens as time passes sets `newsroom.ratelimit.time.time` itself."""
+    from newsroom import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: RATE_CLOCK_HELD_AT))
 
 
 @pytest.fixture

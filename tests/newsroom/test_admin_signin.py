@@ -14,20 +14,6 @@ pytestmark = pytest.mark.django_db
 LOGIN = reverse("admin:login")
 
 
-# The rates these tests set count in windows of this many seconds.
-WINDOW = 900
-
-
-@pytest.fixture(autouse=True)
-def inside_one_window():
-    """Counters' windows start at multiples of their length (newsroom/ratelimit.py), so a test
-    whose failures and check fell on both sides of a boundary would see the count start again:
-    each test begins at least a minute before the next boundary."""
-    left = WINDOW - time.time() % WINDOW
-    if left < 60:
-        time.sleep(left + 0.1)
-
-
 @pytest.fixture
 def moderator():
     return get_user_model().objects.create_user(
