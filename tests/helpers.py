@@ -3,10 +3,13 @@
 import importlib
 import json
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.contrib.auth.models import Group, Permission
+from django.core import signing
 from django.db import connection, transaction
 
 # The migrations that grant the Moderators group its permissions, and the permissions each adds.
@@ -87,3 +90,11 @@ COMMENT_ADMIN_INLINES = {
         ("MAX_NUM_FORMS", "1000"),
     )
 }
+
+
+def signed_ago[T](monkeypatch, age: timedelta, make: Callable[[], T]) -> T:
+    """What `make` returns, signed as if `age` ago (django.core.signing's clock turned back)."""
+    made = time.time() - age.total_seconds()
+    with monkeypatch.context() as patch:
+        patch.setattr(signing.time, "time", lambda: made)
+        return make()

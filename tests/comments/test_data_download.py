@@ -3,7 +3,6 @@ answers to a bad link or an address the site does not know."""
 
 import json
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from django.utils import timezone
 from comments import data_export, services
 from comments.data_export import LINK_SALT, link_token
 from tests.factories import make_article, make_comment, make_reader
+from tests.helpers import signed_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -156,10 +156,7 @@ def test_a_tampered_or_forged_link_says_so(client, guest):
 
 
 def test_an_expired_link_says_so(client, guest, monkeypatch):
-    with monkeypatch.context() as patch:
-        made = time.time() - timedelta(hours=24, minutes=1).total_seconds()
-        patch.setattr(signing.time, "time", lambda: made)
-        token = link_token(guest)
+    token = signed_ago(monkeypatch, timedelta(hours=24, minutes=1), lambda: link_token(guest))
 
     response = client.get(reverse("comments:data_download", args=[token]))
 

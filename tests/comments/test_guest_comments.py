@@ -3,7 +3,6 @@ views, and the guest services of comments/services.py), and trust for verified i
 
 import re
 import threading
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -32,6 +31,7 @@ from comments.moderation import REFUSED_MESSAGE
 from comments.session import OWN_PENDING_KEY
 from newsroom.locking import LockTimeout
 from tests.factories import make_article, make_comment, make_reader
+from tests.helpers import signed_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +96,9 @@ def submit(client, committing, article, **fields):
 
 
 def link_made_ago(monkeypatch, age: timedelta, **target) -> str:
-    with monkeypatch.context() as patch:
-        made = time.time() - age.total_seconds()
-        patch.setattr(signing.time, "time", lambda: made)
-        return reverse("comments:confirm", args=[link_token(**target)])
+    """The confirmation link's address as it was made `age` ago."""
+    token = signed_ago(monkeypatch, age, lambda: link_token(**target))
+    return reverse("comments:confirm", args=[token])
 
 
 # Under verify: the journey

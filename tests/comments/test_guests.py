@@ -1,6 +1,5 @@
 """The signed links and the cookie of comments/guests.py."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,6 +22,7 @@ from comments.guests import (
 )
 from comments.signed_links import LinkInvalid
 from tests.factories import make_article, make_comment
+from tests.helpers import signed_ago
 
 
 def test_a_link_names_its_row_and_nonce():
@@ -31,10 +31,7 @@ def test_a_link_names_its_row_and_nonce():
 
 def link_made_ago(monkeypatch, age: timedelta, **target) -> str:
     """A link as it was made `age` ago."""
-    with monkeypatch.context() as patch:
-        made = time.time() - age.total_seconds()
-        patch.setattr(signing.time, "time", lambda: made)
-        return link_token(**target)
+    return signed_ago(monkeypatch, age, lambda: link_token(**target))
 
 
 def test_a_link_older_than_a_day_has_expired(monkeypatch):
