@@ -6,6 +6,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -59,6 +60,24 @@ def _rate_clock_held(monkeypatch):
     from newsroom import ratelimit
 
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: RATE_CLOCK_HELD_AT))
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """Call a view or a service as a request does: the on-commit callbacks it registers (the
+    queued mail and tasks) run when it returns."""
+
+    def run(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """A block whose on-commit callbacks run at its end, as a request's do when it commits."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture

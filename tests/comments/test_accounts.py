@@ -4,7 +4,6 @@ account, staff comments, and the bad input of each step."""
 import logging
 import re
 import socket
-from functools import partial
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -17,14 +16,6 @@ from tests.factories import make_article, make_reader
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """A block whose on-commit callbacks run at its end, as a request's do when it commits:
-    allauth's mails are queued on commit (newsroom/mail.py), then sent by the immediate
-    backend into the outbox."""
-    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 def signup(client, **fields):

@@ -27,15 +27,6 @@ def _site(settings):
 
 
 @pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    def run(request, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return request(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def guest():
     """A guest whose address is confirmed, with a comment."""
     commenter = services.commenter_for_email(email="gus@example.com", display_name="Gus")

@@ -39,17 +39,6 @@ def _site(settings):
     settings.MODERATION_ALERT_MINUTES = 0
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a service as a request does: its on-commit callbacks (the tasks) run after it."""
-
-    def run(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-
-    return run
-
-
 def account_comment(article, *, status=Comment.Status.PENDING, **fields):
     reader = make_reader(display_name="Ann Reader")
     comment = make_comment(
@@ -89,11 +78,11 @@ def only(queryset):
 # A held comment published
 
 
-def test_an_approved_held_comment_is_mailed_to_its_account(committed):
+def test_an_approved_held_comment_is_mailed_to_its_account(committing):
     article = make_article(title="The harbour reopens", discussion_policy=POLICY)
     reader, comment = account_comment(article)
 
-    committed(services.comments_approve, comments=only([comment]), moderator=None)
+    committing(services.comments_approve, comments=only([comment]), moderator=None)
 
     [message] = mail.outbox
     assert message.to == [reader.email]
@@ -112,7 +101,7 @@ def test_an_approved_held_comment_is_mailed_to_its_account(committed):
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
-def test_a_confirmed_guest_is_told_and_an_unconfirmed_one_never(committed):
+def test_a_confirmed_guest_is_told_and_an_unconfirmed_one_never(committing):
     article = make_article()
     confirmed = confirmed_guest_comment(article)
     # A guest's typed address proves nothing: the comment has no commenter.
@@ -120,7 +109,7 @@ def test_a_confirmed_guest_is_told_and_an_unconfirmed_one_never(committed):
         article, author_email="typed@example.com", status=Comment.Status.PENDING
     )
 
-    committed(services.comments_approve, comments=only([confirmed, unconfirmed]), moderator=None)
+    committing(services.comments_approve, comments=only([confirmed, unconfirmed]), moderator=None)
 
     assert [message.to for message in mail.outbox] == [["guest@example.net"]]
     text, _ = parts(mail.outbox[0])
@@ -128,18 +117,18 @@ def test_a_confirmed_guest_is_told_and_an_unconfirmed_one_never(committed):
     assert "Stop this mail: https://news.example.org/comments/published-mail/" in text
 
 
-def test_no_mail_for_a_comment_that_was_published_already(committed):
+def test_no_mail_for_a_comment_that_was_published_already(committing):
     article = make_article()
     _, comment = account_comment(article, status=Comment.Status.PUBLISHED)
     Report.objects.create(comment=comment, reason="spam", reporter="ip:192.0.2.9")
 
     # Dismissing the reports on a published comment does not tell its author anything.
-    changed = committed(services.comments_approve, comments=only([comment]), moderator=None)
+    changed = committing(services.comments_approve, comments=only([comment]), moderator=None)
 
     assert changed and mail.outbox == []
 
 
-def test_the_settings_page_turns_the_published_mail_off(client, committed):
+def test_the_settings_page_turns_the_published_mail_off(client, committing):
     article = make_article()
     reader, comment = account_comment(article)
     client.force_login(reader)
@@ -155,19 +144,19 @@ def test_the_settings_page_turns_the_published_mail_off(client, committed):
     assert not DecisionMailPreference.objects.get(commenter=reader.commenter).published
     page = client.get(reverse("comments:settings")).content.decode()
     assert not re.search(r'name="published_mail"[^>]*checked', page)
-    committed(services.comments_approve, comments=only([comment]), moderator=None)
+    committing(services.comments_approve, comments=only([comment]), moderator=None)
     assert mail.outbox == []
     # A removal still explains itself.
     _, other = account_comment(article)
     other.commenter = reader.commenter
     other.save(update_fields=["commenter"])
-    committed(services.comments_remove, comments=only([other]), moderator=None, reason="off_topic")
+    committing(services.comments_remove, comments=only([other]), moderator=None, reason="off_topic")
     assert [m.subject for m in mail.outbox] == [
         f"Your comment on “{article}” will not be published"
     ]
 
 
-def test_the_link_in_the_mail_stops_it_without_signing_in(client, committed):
+def test_the_link_in_the_mail_stops_it_without_signing_in(client, committing):
     article = make_article()
     commenter = confirmed_guest_comment(article).commenter
     url = published_mail_url(commenter)
@@ -183,7 +172,7 @@ def test_the_link_in_the_mail_stops_it_without_signing_in(client, committed):
     assert not DecisionMailPreference.objects.get(commenter=commenter).published
     again = client.post(path)
     assert "Already stopped" in again.content.decode()
-    committed(
+    committing(
         services.comments_approve,
         comments=only([confirmed_guest_comment(article)]),
         moderator=None,
@@ -236,11 +225,11 @@ def test_an_expired_link_says_so(client, settings):
 # A comment removed or marked as spam
 
 
-def test_a_removed_held_comment_is_explained_with_the_reason_and_the_policy(committed):
+def test_a_removed_held_comment_is_explained_with_the_reason_and_the_policy(committing):
     article = make_article(title="The harbour reopens", discussion_policy=POLICY)
     reader, comment = account_comment(article)
 
-    committed(services.comments_remove, comments=only([comment]), moderator=None, reason="abusive")
+    committing(services.comments_remove, comments=only([comment]), moderator=None, reason="abusive")
 
     [message] = mail.outbox
     assert message.to == [reader.email]
@@ -256,11 +245,11 @@ def test_a_removed_held_comment_is_explained_with_the_reason_and_the_policy(comm
     assert "List-Unsubscribe" not in message.extra_headers
 
 
-def test_a_published_comment_marked_as_spam_was_removed(committed):
+def test_a_published_comment_marked_as_spam_was_removed(committing):
     article = make_article(title="Tides")
     _, comment = account_comment(article, status=Comment.Status.PUBLISHED)
 
-    committed(services.comments_mark_spam, comments=only([comment]), moderator=None)
+    committing(services.comments_mark_spam, comments=only([comment]), moderator=None)
 
     [message] = mail.outbox
     assert message.subject == "Your comment on “Tides” was removed"
@@ -268,15 +257,15 @@ def test_a_published_comment_marked_as_spam_was_removed(committed):
     assert "no longer shown" in text and "Spam (marked as spam)" in text
 
 
-def test_marking_a_removed_comment_as_spam_tells_nothing_more(committed):
+def test_marking_a_removed_comment_as_spam_tells_nothing_more(committing):
     _, comment = account_comment(make_article(), status=Comment.Status.REMOVED)
 
-    changed = committed(services.comments_mark_spam, comments=only([comment]), moderator=None)
+    changed = committing(services.comments_mark_spam, comments=only([comment]), moderator=None)
 
     assert changed and mail.outbox == []
 
 
-def test_a_thread_removal_tells_each_author_once(committed):
+def test_a_thread_removal_tells_each_author_once(committing):
     article = make_article()
     reader, root = account_comment(article, status=Comment.Status.PUBLISHED)
     own_reply = make_comment(article, root, commenter=reader.commenter, status="published")
@@ -284,7 +273,7 @@ def test_a_thread_removal_tells_each_author_once(committed):
     guest.move_to(own_reply, "last-child")
     make_comment(article, root, author_email="anon@example.com")
 
-    committed(services.threads_remove, comments=only([root]), moderator=None, reason="off_topic")
+    committing(services.threads_remove, comments=only([root]), moderator=None, reason="off_topic")
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted([reader.email, "guest@example.net"])
     [to_reader] = [m for m in mail.outbox if m.to == [reader.email]]
@@ -293,13 +282,13 @@ def test_a_thread_removal_tells_each_author_once(committed):
     assert "Off-topic" in text and text.count("You wrote:") == 2
 
 
-def test_a_status_changed_on_the_comment_page_is_explained(committed):
+def test_a_status_changed_on_the_comment_page_is_explained(committing):
     article = make_article(discussion_policy=POLICY)
     reader, comment = account_comment(article)
     comment.status = Comment.Status.REMOVED
     comment.removal_reason = "advertising"
 
-    committed(
+    committing(
         services.comment_update,
         comment=comment,
         changed=["status", "removal_reason"],
@@ -341,7 +330,7 @@ def report_form(client, comment, **data):
     return client.post(url, {"reason": "abuse", "detail": "", **data})
 
 
-def test_a_reporter_who_left_an_address_is_thanked_once_when_decided(client, committed):
+def test_a_reporter_who_left_an_address_is_thanked_once_when_decided(client, committing):
     article = make_article(title="Tides")
     comment = make_comment(article, body="Rude words.")
     response = report_form(client, comment, email="reporter@example.org")
@@ -349,7 +338,7 @@ def test_a_reporter_who_left_an_address_is_thanked_once_when_decided(client, com
     report = Report.objects.get()
     assert report.email == "reporter@example.org"
 
-    committed(services.comments_remove, comments=only([comment]), moderator=None, reason="abusive")
+    committing(services.comments_remove, comments=only([comment]), moderator=None, reason="abusive")
 
     [message] = mail.outbox
     assert message.to == ["reporter@example.org"]
@@ -365,7 +354,7 @@ def test_a_reporter_who_left_an_address_is_thanked_once_when_decided(client, com
 
 
 def test_a_report_left_up_thanks_the_reporter_and_one_without_address_sends_nothing(
-    committed,
+    committing,
 ):
     comment = make_comment(make_article())
     Report.objects.create(
@@ -373,7 +362,7 @@ def test_a_report_left_up_thanks_the_reporter_and_one_without_address_sends_noth
     )
     Report.objects.create(comment=comment, reason="spam", reporter="ip:192.0.2.2")
 
-    committed(services.comments_approve, comments=only([comment]), moderator=None)
+    committing(services.comments_approve, comments=only([comment]), moderator=None)
 
     [message] = mail.outbox
     assert message.to == ["a@example.org"] and "left it in the discussion" in message.body
@@ -424,7 +413,7 @@ def test_the_address_is_never_shown_to_moderators(mod_client):
 # Faults
 
 
-def test_an_smtp_server_that_refuses_fails_no_decision(settings, smtp_server, caplog, committed):
+def test_an_smtp_server_that_refuses_fails_no_decision(settings, smtp_server, caplog, committing):
     settings.MAILERS = smtp_server.mailers(timeout=1)
     settings.EMAIL_RETRY_DELAYS = [0]
     smtp_server.refusal = "550 5.1.1 No such user"
@@ -434,7 +423,7 @@ def test_an_smtp_server_that_refuses_fails_no_decision(settings, smtp_server, ca
     )
 
     with caplog.at_level(logging.INFO):
-        changed = committed(
+        changed = committing(
             services.comments_remove, comments=only([comment]), moderator=None, reason="spam"
         )
 
@@ -449,7 +438,7 @@ def test_an_smtp_server_that_refuses_fails_no_decision(settings, smtp_server, ca
 
 
 def test_a_queue_that_fails_loses_the_mail_not_the_decision(
-    settings, monkeypatch, caplog, committed
+    settings, monkeypatch, caplog, committing
 ):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -460,7 +449,7 @@ def test_a_queue_that_fails_loses_the_mail_not_the_decision(
     _, comment = account_comment(make_article())
 
     with caplog.at_level(logging.ERROR):
-        committed(services.comments_approve, comments=only([comment]), moderator=None)
+        committing(services.comments_approve, comments=only([comment]), moderator=None)
 
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PUBLISHED and mail.outbox == []
@@ -487,15 +476,15 @@ def moderators(django_user_model):
 
 
 def test_an_alert_when_too_many_comments_wait_goes_to_the_moderators_once_an_hour(
-    settings, moderators, committed
+    settings, moderators, committing
 ):
     settings.MODERATION_ALERT_QUEUE = 2
     article = make_article()
     for _ in range(3):
         make_comment(article, status=Comment.Status.PENDING, created=timezone.now())
 
-    first = committed(moderation_alert_send, now=timezone.now())
-    second = committed(moderation_alert_send, now=timezone.now())
+    first = committing(moderation_alert_send, now=timezone.now())
+    second = committing(moderation_alert_send, now=timezone.now())
 
     assert (first, second) == (True, False)
     [message] = mail.outbox
@@ -507,40 +496,40 @@ def test_an_alert_when_too_many_comments_wait_goes_to_the_moderators_once_an_hou
     assert queue in text and f'href="{queue}"' in html
     # An hour later (the key has expired), the next check alerts again.
     caches["counters"].delete(ALERT_KEY)
-    assert committed(moderation_alert_send, now=timezone.now())
+    assert committing(moderation_alert_send, now=timezone.now())
 
 
-def test_an_alert_when_the_oldest_has_waited_too_long(settings, moderators, committed):
+def test_an_alert_when_the_oldest_has_waited_too_long(settings, moderators, committing):
     settings.MODERATION_ALERT_MINUTES = 30
     now = timezone.now()
     make_comment(make_article(), status=Comment.Status.PENDING, created=now)
-    assert not committed(moderation_alert_send, now=now + timedelta(minutes=30))
+    assert not committing(moderation_alert_send, now=now + timedelta(minutes=30))
 
-    assert committed(moderation_alert_send, now=now + timedelta(minutes=31))
+    assert committing(moderation_alert_send, now=now + timedelta(minutes=31))
     assert "the oldest has waited 31 minutes" in mail.outbox[0].body
 
 
-def test_a_report_counts_from_its_time_not_the_comments(settings, moderators, committed):
+def test_a_report_counts_from_its_time_not_the_comments(settings, moderators, committing):
     settings.MODERATION_ALERT_MINUTES = 30
     now = timezone.now()
     comment = make_comment(make_article(), created=now - timedelta(days=3))
     Report.objects.create(comment=comment, reason="spam", reporter="ip:x")
 
-    assert not committed(moderation_alert_send, now=now + timedelta(minutes=5))
+    assert not committing(moderation_alert_send, now=now + timedelta(minutes=5))
 
 
-def test_no_alert_below_the_limits_or_without_moderators(settings, committed):
+def test_no_alert_below_the_limits_or_without_moderators(settings, committing):
     settings.MODERATION_ALERT_QUEUE = 1
     article = make_article()
     make_comment(article, status=Comment.Status.PENDING)
     make_comment(article, status=Comment.Status.PENDING)
 
     # Nobody to tell: the hour is not spent.
-    assert not committed(moderation_alert_send, now=timezone.now())
+    assert not committing(moderation_alert_send, now=timezone.now())
     assert caches["counters"].get(ALERT_KEY) is None
 
 
-def test_two_checks_at_once_claim_the_hour_once(settings, moderators, committed):
+def test_two_checks_at_once_claim_the_hour_once(settings, moderators, committing):
     settings.MODERATION_ALERT_QUEUE = 1
     article = make_article()
     make_comment(article, status=Comment.Status.PENDING)
@@ -552,7 +541,7 @@ def test_two_checks_at_once_claim_the_hour_once(settings, moderators, committed)
         claims.append(caches["counters"].add(ALERT_KEY, "other", timeout=3600))
         return caches["counters"].add(ALERT_KEY, "ours", timeout=3600)
 
-    assert not committed(moderation_alert_send, now=timezone.now(), claim=claim)
+    assert not committing(moderation_alert_send, now=timezone.now(), claim=claim)
     assert claims == [True] and mail.outbox == []
 
 

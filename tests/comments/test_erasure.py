@@ -3,7 +3,6 @@ address; the comments keep their places as "[deleted by its author]"."""
 
 import re
 from datetime import timedelta
-from functools import partial
 from unittest import mock
 
 import pytest
@@ -26,13 +25,6 @@ from tests.factories import make_article, make_comment, make_reader
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long passphrase 1"
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """A block whose on-commit callbacks run at its end, as a request's do: the mail queued
-    on commit is sent by the immediate backend into the outbox."""
-    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 def personal(comment: Comment) -> tuple:

@@ -53,17 +53,6 @@ def closed(settings):
     settings.COMMENTS_GUESTS = "closed"
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run a request's on-commit callbacks (the queued mail), as a real request commits."""
-
-    def run(request, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return request(*args, **kwargs)
-
-    return run
-
-
 def data(**fields):
     values = {"name": "Ada Reader", "email": "ada@example.com", "body": "A fair point.",
               "parent": ""}

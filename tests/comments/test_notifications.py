@@ -53,17 +53,6 @@ def _site(settings):
     settings.NOTIFY_BATCH_MINUTES = 10
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a callable as a request does: in a transaction whose on-commit callbacks run."""
-
-    def run(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-
-    return run
-
-
 def subscribed(article, parent=None, *, reader=None, **fields) -> Comment:
     """A published comment by an account (`reader`, or a new one) that asked for reply mail."""
     reader = reader or make_reader()
@@ -79,9 +68,9 @@ def subscribed(article, parent=None, *, reader=None, **fields) -> Comment:
     return comment
 
 
-def reply(committed, article, parent, *, body="A reply.", reader=None, email=None) -> Comment:
+def reply(committing, article, parent, *, body="A reply.", reader=None, email=None) -> Comment:
     """Post a reply through comment_post, as a guest or as `reader`'s account."""
-    result = committed(
+    result = committing(
         services.comment_post,
         article=article,
         parent_id=parent.pk,
@@ -96,8 +85,8 @@ def reply(committed, article, parent, *, body="A reply.", reader=None, email=Non
     return result.comment
 
 
-def approve(committed, comment):
-    return committed(
+def approve(committing, comment):
+    return committing(
         services.comments_approve, comments=Comment.objects.filter(pk=comment.pk), moderator=None
     )
 
@@ -304,13 +293,13 @@ def test_an_unknown_frequency_is_refused_on_the_settings_page(client):
 
 
 def test_a_published_reply_mails_the_subscriber_with_both_parts_and_the_unsubscribe_headers(
-    committed,
+    committing,
 ):
     article = make_article(title="The harbour reopens")
     reader = make_reader(display_name="Ann")
     parent = subscribed(article, reader=reader)
 
-    answer = reply(committed, article, parent, body="I agree with <you> & more.")
+    answer = reply(committing, article, parent, body="I agree with <you> & more.")
 
     [message] = mail.outbox
     assert message.to == [reader.email]
@@ -334,7 +323,7 @@ def test_a_published_reply_mails_the_subscriber_with_both_parts_and_the_unsubscr
 
 
 def test_the_authors_of_the_ancestors_are_mailed_not_sibling_branches_nor_the_replier(
-    committed,
+    committing,
 ):
     article = make_article()
     root_author, middle_author, sibling_author, replier = (make_reader() for _ in range(4))
@@ -345,59 +334,59 @@ def test_the_authors_of_the_ancestors_are_mailed_not_sibling_branches_nor_the_re
     own = subscribed(article, middle, reader=replier)
     unsubscribed_parent = make_comment(article, parent=own)
 
-    reply(committed, article, unsubscribed_parent, reader=replier)
+    reply(committing, article, unsubscribed_parent, reader=replier)
     assert recipients() == sorted([root_author.email, middle_author.email])
 
 
-def test_a_guest_replier_with_the_subscribers_address_is_not_mailed(committed):
+def test_a_guest_replier_with_the_subscribers_address_is_not_mailed(committing):
     article = make_article()
     reader = make_reader()
     parent = subscribed(article, reader=reader)
 
-    reply(committed, article, parent, email=reader.email.upper())
+    reply(committing, article, parent, email=reader.email.upper())
 
     assert mail.outbox == []
 
 
 def test_one_recipient_gets_a_reply_once_whatever_the_number_of_their_comments_above(
-    committed,
+    committing,
 ):
     article = make_article()
     reader = make_reader()
     root = subscribed(article, reader=reader)
     mine_again = subscribed(article, make_comment(article, parent=root), reader=reader)
 
-    answer = reply(committed, article, mine_again)
+    answer = reply(committing, article, mine_again)
     # A moderator approving it again (reports dismissed) mails nothing more.
-    approve(committed, answer)
+    approve(committing, answer)
 
     [message] = mail.outbox
     assert message.body.count(f"/comments/{answer.pk}/") == 1
     assert ReplyNotice.objects.count() == 1
 
 
-def test_a_held_reply_mails_nothing_until_a_moderator_approves_it(committed):
+def test_a_held_reply_mails_nothing_until_a_moderator_approves_it(committing):
     article = make_article()
     reader = make_reader()
     parent = subscribed(article, reader=reader)
     premoderate()
 
-    held = reply(committed, article, parent)
+    held = reply(committing, article, parent)
     assert held.status == Comment.Status.PENDING
     assert mail.outbox == []
 
-    approve(committed, held)
+    approve(committing, held)
     assert recipients() == [reader.email]
 
 
 @pytest.mark.parametrize("decision", ["comments_remove", "comments_mark_spam"])
-def test_a_removed_or_spam_reply_mails_nothing(committed, decision):
+def test_a_removed_or_spam_reply_mails_nothing(committing, decision):
     article = make_article()
     parent = subscribed(article)
     premoderate()
-    held = reply(committed, article, parent)
+    held = reply(committing, article, parent)
 
-    committed(
+    committing(
         getattr(services, decision), comments=Comment.objects.filter(pk=held.pk), moderator=None
     )
 
@@ -405,23 +394,23 @@ def test_a_removed_or_spam_reply_mails_nothing(committed, decision):
     assert not ReplyNotice.objects.exists()
 
 
-def test_a_moderators_edit_that_publishes_a_held_reply_mails_it(committed):
+def test_a_moderators_edit_that_publishes_a_held_reply_mails_it(committing):
     article = make_article()
     parent = subscribed(article)
     premoderate()
-    held = reply(committed, article, parent)
+    held = reply(committing, article, parent)
 
     held.status = Comment.Status.PUBLISHED
-    committed(services.comment_update, comment=held, changed=["status"], moderator=None)
+    committing(services.comment_update, comment=held, changed=["status"], moderator=None)
 
     assert len(mail.outbox) == 1
 
 
-def test_a_reply_hidden_before_its_mail_goes_out_is_left_out(committed, settings):
+def test_a_reply_hidden_before_its_mail_goes_out_is_left_out(committing, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article()
     parent = subscribed(article)
-    answer = reply(committed, article, parent)
+    answer = reply(committing, article, parent)
     run_tasks(limit=1)  # collects the notice and queues its delivery
     Comment.objects.filter(pk=answer.pk).update(status=Comment.Status.REMOVED)
 
@@ -452,19 +441,19 @@ def run_tasks(*, until=None, limit=None) -> int:
     return ran
 
 
-def test_replies_within_the_window_go_out_together_after_it(committed, settings):
+def test_replies_within_the_window_go_out_together_after_it(committing, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article(title="Tides")
     reader = make_reader()
     parent = subscribed(article, reader=reader)
 
-    first = reply(committed, article, parent, body="First answer.")
+    first = reply(committing, article, parent, body="First answer.")
     run_tasks()
     [first_mail] = mail.outbox
     assert "First answer." in first_mail.body
 
-    second = reply(committed, article, parent, body="Second answer.")
-    third = reply(committed, article, make_comment(article, parent=parent), body="Third.")
+    second = reply(committing, article, parent, body="Second answer.")
+    third = reply(committing, article, make_comment(article, parent=parent), body="Third.")
     run_tasks()
     # Both wait for the window that the first mail opened.
     assert len(mail.outbox) == 1
@@ -482,12 +471,12 @@ def test_replies_within_the_window_go_out_together_after_it(committed, settings)
     assert "First answer." not in batch.body
 
 
-def test_a_second_delivery_of_the_same_batch_sends_nothing(committed, settings):
+def test_a_second_delivery_of_the_same_batch_sends_nothing(committing, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article()
     reader = make_reader()
     parent = subscribed(article, reader=reader)
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     run_tasks()
     assert len(mail.outbox) == 1
 
@@ -500,19 +489,19 @@ def test_a_second_delivery_of_the_same_batch_sends_nothing(committed, settings):
     assert len(mail.outbox) == 1
 
 
-def test_a_readers_next_mail_deletes_their_notices_sent_long_ago(committed, settings):
+def test_a_readers_next_mail_deletes_their_notices_sent_long_ago(committing, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article()
     reader = make_reader()
     parent = subscribed(article, reader=reader)
-    old = reply(committed, article, parent)
+    old = reply(committing, article, parent)
     run_tasks()
-    recent = reply(committed, article, parent)
+    recent = reply(committing, article, parent)
     run_tasks(until=timezone.now() + timedelta(hours=1))
     ReplyNotice.objects.filter(reply=old).update(sent=timezone.now() - timedelta(days=31))
     ReplyNotice.objects.filter(reply=recent).update(sent=timezone.now() - timedelta(days=29))
 
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     run_tasks()
 
     assert len(mail.outbox) == 3
@@ -520,11 +509,11 @@ def test_a_readers_next_mail_deletes_their_notices_sent_long_ago(committed, sett
     assert ReplyNotice.objects.filter(reply=recent).exists()
 
 
-def test_collecting_the_same_reply_twice_notices_it_once(committed, settings):
+def test_collecting_the_same_reply_twice_notices_it_once(committing, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article()
     parent = subscribed(article)
-    answer = reply(committed, article, parent)
+    answer = reply(committing, article, parent)
     replies_collect.enqueue(comment_ids=[answer.pk])
 
     run_tasks()
@@ -533,35 +522,35 @@ def test_collecting_the_same_reply_twice_notices_it_once(committed, settings):
     assert len(mail.outbox) == 1
 
 
-def test_threads_are_batched_apart(committed, settings):
+def test_threads_are_batched_apart(committing, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article()
     reader = make_reader()
     one, other = subscribed(article, reader=reader), subscribed(article, reader=reader)
 
-    reply(committed, article, one)
-    reply(committed, article, other)
+    reply(committing, article, one)
+    reply(committing, article, other)
     run_tasks()
 
     assert len(mail.outbox) == 2
 
 
-def test_without_a_window_every_reply_goes_out_at_once(committed, settings):
+def test_without_a_window_every_reply_goes_out_at_once(committing, settings):
     settings.TASKS = DATABASE_QUEUE
     settings.NOTIFY_BATCH_MINUTES = 0
     article = make_article()
     parent = subscribed(article)
 
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     run_tasks()
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     run_tasks()
 
     assert len(mail.outbox) == 2
 
 
 def test_a_daily_digest_collects_a_days_replies_of_every_thread_in_one_mail(
-    committed, settings
+    committing, settings
 ):
     settings.TASKS = DATABASE_QUEUE
     reader = make_reader()
@@ -573,9 +562,9 @@ def test_a_daily_digest_collects_a_days_replies_of_every_thread_in_one_mail(
     other = subscribed(second_article, reader=reader)
 
     replies = [
-        reply(committed, first_article, one),
-        reply(committed, first_article, one),
-        reply(committed, second_article, other),
+        reply(committing, first_article, one),
+        reply(committing, first_article, one),
+        reply(committing, second_article, other),
     ]
     start = timezone.now()
     run_tasks()
@@ -605,10 +594,10 @@ def unsubscribe_url(token: str) -> str:
     return reverse("comments:unsubscribe", args=[token])
 
 
-def test_the_page_from_the_mail_offers_this_thread_or_everything(committed, client):
+def test_the_page_from_the_mail_offers_this_thread_or_everything(committing, client):
     article = make_article(title="Harbour")
     parent = subscribed(article)
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     [message] = mail.outbox
     page_url = re.search(r"all reply mail: (\S+)", message.body).group(1)
 
@@ -621,7 +610,7 @@ def test_the_page_from_the_mail_offers_this_thread_or_everything(committed, clie
     assert "“<a href=\"/articles/" in page and "Harbour" in page
 
 
-def test_stopping_one_thread_keeps_the_others(committed, client):
+def test_stopping_one_thread_keeps_the_others(committing, client):
     article = make_article()
     reader = make_reader()
     one, other = subscribed(article, reader=reader), subscribed(article, reader=reader)
@@ -632,8 +621,8 @@ def test_stopping_one_thread_keeps_the_others(committed, client):
     assert response.status_code == 200
     assert "You are unsubscribed" in response.content.decode()
     assert list(ReplySubscription.objects.values_list("comment", flat=True)) == [other.pk]
-    reply(committed, article, deeper)
-    reply(committed, article, other)
+    reply(committing, article, deeper)
+    reply(committing, article, other)
     assert len(mail.outbox) == 1
 
 
@@ -680,11 +669,11 @@ def test_a_page_post_without_a_choice_asks_for_one(client):
     assert ReplySubscription.objects.exists()
 
 
-def test_one_click_unsubscribes_with_no_page_and_no_csrf_token(committed):
+def test_one_click_unsubscribes_with_no_page_and_no_csrf_token(committing):
     article = make_article()
     reader = make_reader()
     parent = subscribed(article, reader=reader)
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     [message] = mail.outbox
     browserless = Client(enforce_csrf_checks=True)
 
@@ -696,7 +685,7 @@ def test_one_click_unsubscribes_with_no_page_and_no_csrf_token(committed):
     assert response.status_code == 204
     assert response.content == b""
     assert not ReplySubscription.objects.exists()
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     assert len(mail.outbox) == 1
     # Twice is harmless.
     again = browserless.post(
@@ -715,13 +704,13 @@ def test_csrf_is_still_enforced_on_the_other_comment_urls():
     assert response.status_code == 403
 
 
-def test_unsubscribing_drops_the_replies_waiting_for_their_mail(committed, client, settings):
+def test_unsubscribing_drops_the_replies_waiting_for_their_mail(committing, client, settings):
     settings.TASKS = DATABASE_QUEUE
     article = make_article()
     parent = subscribed(article)
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     run_tasks()
-    reply(committed, article, parent)
+    reply(committing, article, parent)
     run_tasks()
     assert ReplyNotice.objects.filter(sent=None).count() == 1
 
