@@ -10,7 +10,8 @@ from django.views.decorators.http import require_http_methods
 from comments.decision_mail import PUBLISHED_MAIL_SALT, published_mail_set, published_mail_wanted
 from comments.models import Commenter
 from comments.signed_links import LinkInvalid
-from comments.subscriptions import UNSUBSCRIBE_MAX_AGE, unsubscribe_token_read
+from comments.subscriptions import unsubscribe_token_read
+from comments.unsubscribe import is_one_click, link_refused
 
 
 # The signed token in the address authorises the post (a mail program's one-click post carries
@@ -18,19 +19,12 @@ from comments.subscriptions import UNSUBSCRIBE_MAX_AGE, unsubscribe_token_read
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def decision_mail_stop(request, token):
-    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    one_click = is_one_click(request)
     try:
         scope = unsubscribe_token_read(token, salt=PUBLISHED_MAIL_SALT)
     except LinkInvalid as error:
-        if one_click:
-            return HttpResponse(
-                "This unsubscribe link is not valid.", status=400, content_type="text/plain"
-            )
-        return render(
-            request,
-            "comments/decision_mail_invalid.html",
-            {"expired": error.expired, "max_age_days": UNSUBSCRIBE_MAX_AGE.days},
-            status=400,
+        return link_refused(
+            request, error, one_click=one_click, template="comments/decision_mail_invalid.html"
         )
     commenter = get_object_or_404(Commenter, pk=scope.commenter_id)
     if one_click:

@@ -22,6 +22,26 @@ from comments.subscriptions import (
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 
 
+def is_one_click(request) -> bool:
+    """A mail program's one-click unsubscribe (RFC 8058), not a reader's visit."""
+    return request.method == "POST" and request.POST.get(ONE_CLICK[0]) == ONE_CLICK[1]
+
+
+def link_refused(request, error: LinkInvalid, *, one_click: bool, template: str):
+    """The answer to an altered or expired unsubscribe link: a page saying which, or a plain
+    400 for a mail program."""
+    if one_click:
+        return HttpResponse(
+            "This unsubscribe link is not valid.", status=400, content_type="text/plain"
+        )
+    return render(
+        request,
+        template,
+        {"expired": error.expired, "max_age_days": UNSUBSCRIBE_MAX_AGE.days},
+        status=400,
+    )
+
+
 def _thread(scope: Unsubscribe) -> Comment | None:
     if scope.thread_id is None:
         return None
@@ -33,19 +53,12 @@ def _thread(scope: Unsubscribe) -> Comment | None:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    one_click = request.method == "POST" and request.POST.get(ONE_CLICK[0]) == ONE_CLICK[1]
+    one_click = is_one_click(request)
     try:
         scope = unsubscribe_token_read(token)
     except LinkInvalid as error:
-        if one_click:
-            return HttpResponse(
-                "This unsubscribe link is not valid.", status=400, content_type="text/plain"
-            )
-        return render(
-            request,
-            "comments/unsubscribe_invalid.html",
-            {"expired": error.expired, "max_age_days": UNSUBSCRIBE_MAX_AGE.days},
-            status=400,
+        return link_refused(
+            request, error, one_click=one_click, template="comments/unsubscribe_invalid.html"
         )
     if one_click:
         reply_mail_stop(commenter_id=scope.commenter_id, thread_id=scope.thread_id)
