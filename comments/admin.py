@@ -24,6 +24,12 @@ from mptt.admin import MPTTModelAdmin
 
 from comments import sanctions, services
 from comments.admin_forms import BlockForm, CommentAdminForm, DecisionForm, PickForm
+from comments.admin_search import (
+    COMMENT_FIELDS,
+    SEARCH_HELP_TEXT,
+    SearchFields,
+    search_queryset,
+)
 from comments.models import (
     BannedPhrase,
     BlockedCommenter,
@@ -227,7 +233,9 @@ class CommentAdmin(MPTTModelAdmin):
         "is_duplicate",
         "created",
     ]
+    # Searched by comments/admin_search.py (get_search_results), not by Django's icontains.
     search_fields = ["author_name", "author_email", "body", "ip_address"]
+    search_help_text = SEARCH_HELP_TEXT
     list_select_related = ["article", "commenter"]
     list_per_page = 100
     actions = [
@@ -275,6 +283,9 @@ class CommentAdmin(MPTTModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_report_counts()
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_queryset(queryset, search_term, COMMENT_FIELDS), False
 
     @admin.display(description="held because")
     def held_because(self, obj):
@@ -675,6 +686,15 @@ class ReportAdmin(admin.ModelAdmin):
     list_display = ["comment_excerpt", "reason", "detail", "created", "resolved"]
     list_filter = ["reason", "resolved", "created"]
     search_fields = ["detail", "comment__body", "comment__author_name"]
+    search_help_text = SEARCH_HELP_TEXT
+    # The report's detail and the comment's words; the comment's author's address or the
+    # reporter's, by email or IP address.
+    SEARCH = SearchFields(
+        text=("detail", "comment__body", "comment__author_name"),
+        email=("comment__author_email", "email"),
+        ip=("comment__ip_address", "ip_address"),
+        commenter="comment__commenter",
+    )
     list_select_related = ["comment"]
     fields = ["comment", "reason", "detail", "created", "ip_address", "resolved"]
     readonly_fields = ["comment", "reason", "detail", "created", "ip_address"]
@@ -682,6 +702,9 @@ class ReportAdmin(admin.ModelAdmin):
     # Readers file reports from the site.
     def has_add_permission(self, request):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_queryset(queryset, search_term, self.SEARCH), False
 
     @admin.display(description="comment", ordering="comment")
     def comment_excerpt(self, obj):
@@ -811,6 +834,9 @@ class CommenterAdmin(admin.ModelAdmin):
     ]
     list_filter = [StatusNowFilter, "status", "profile_public"]
     search_fields = ["display_name", "handle", "user__email", "email"]
+    search_help_text = SEARCH_HELP_TEXT
+    # An email term matches the commenter's own address or their account's.
+    SEARCH = SearchFields(text=("display_name", "handle"), commenter="pk")
     list_select_related = ["user"]
     fieldsets = [
         (
@@ -859,6 +885,9 @@ class CommenterAdmin(admin.ModelAdmin):
     # Commenters come from sign-ups; the admin looks after them.
     def has_add_permission(self, request):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_queryset(queryset, search_term, self.SEARCH), False
 
     @admin.display(description="decisions on their comments")
     def decision_history(self, obj):
