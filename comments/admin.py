@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import HttpResponseRedirect
@@ -42,7 +43,9 @@ from comments.models import (
     ModerationPolicy,
     Report,
     ReservedName,
+    commented_model,
 )
+from comments.paging import LongListPaginator
 from comments.services import BlockTarget
 
 # The queue's reports column names the reasons in a word.
@@ -54,6 +57,45 @@ REPORT_REASON_SHORT = {
 }
 # How many of the selected comments a dialog lists before "and N more".
 DIALOG_LISTED = 20
+
+
+class ArticleFilter(admin.SimpleListFilter):
+    """One article's comments. The choices are the articles commented on most recently, and
+    the one chosen: a link for every article would make the sidebar thousands of links long.
+    The article's title in each row of the list chooses it too."""
+
+    title = "article"
+    parameter_name = "article__id__exact"
+    SHOWN = 10
+    # How many of the latest comments are read to find the articles last commented on.
+    LATEST_COMMENTS = 200
+
+    def chosen(self) -> int | None:
+        if self.value() is None:
+            return None
+        try:
+            return int(self.value())
+        except ValueError:
+            raise IncorrectLookupParameters(
+                f"No article has the number {self.value()!r}."
+            ) from None
+
+    def lookups(self, request, model_admin):
+        latest = (
+            Comment.objects.filter(created__isnull=False)
+            .order_by("-created")
+            .values_list("article_id", flat=True)[: self.LATEST_COMMENTS]
+        )
+        ids = list(dict.fromkeys(latest))[: self.SHOWN]
+        chosen = self.chosen()
+        if chosen is not None and chosen not in ids:
+            ids.insert(0, chosen)
+        titles = dict(commented_model().objects.filter(pk__in=ids).values_list("pk", "title"))
+        return [(str(pk), Truncator(titles[pk]).chars(50)) for pk in ids if pk in titles]
+
+    def queryset(self, request, queryset):
+        chosen = self.chosen()
+        return queryset if chosen is None else queryset.filter(article_id=chosen)
 
 
 class ReportedFilter(admin.SimpleListFilter):
@@ -226,7 +268,7 @@ class CommentAdmin(MPTTModelAdmin):
     mptt_indent_field = "excerpt"
     list_filter = [
         "status",
-        "article",
+        ArticleFilter,
         ReportedFilter,
         HoldReasonFilter,
         ReportReasonFilter,
@@ -238,6 +280,13 @@ class CommentAdmin(MPTTModelAdmin):
     search_help_text = SEARCH_HELP_TEXT
     list_select_related = ["article", "commenter"]
     list_per_page = 100
+    # A list of a million comments stays fast (bench/bench_admin.py): it is counted up to a
+    # bound and then estimated (comments/paging.py), the filters' counts are not offered, and
+    # it sorts only by what an index orders; each filter reads an index (Comment.Meta).
+    paginator = LongListPaginator
+    show_full_result_count = False
+    show_facets = ShowFacets.NEVER
+    sortable_by = ["status", "created"]
     actions = [
         "approve_comments",
         "remove_comments",
@@ -282,7 +331,9 @@ class CommentAdmin(MPTTModelAdmin):
     inlines = [ReportInline, DecisionInline, RevisionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_report_counts()
+        # Without the tree order the manager gives: the list's own order (get_ordering, or
+        # the column chosen) then reads one index, not that column with the tree order after.
+        return super().get_queryset(request).with_report_counts().order_by()
 
     def get_search_results(self, request, queryset, search_term):
         return search_queryset(queryset, search_term, COMMENT_FIELDS), False
@@ -309,7 +360,12 @@ class CommentAdmin(MPTTModelAdmin):
 
     @admin.display(description="article", ordering="article__title")
     def article_title(self, obj):
-        return Truncator(obj.article.title).chars(40)
+        return format_html(
+            '<a href="?{}={}" title="Only this article’s comments">{}</a>',
+            ArticleFilter.parameter_name,
+            obj.article_id,
+            Truncator(obj.article.title).chars(40),
+        )
 
     @admin.display(description="reports", ordering="report_count")
     def reports(self, obj):
@@ -576,12 +632,16 @@ class CommentQueueAdmin(CommentAdmin):
     change_list_template = "admin/comments/commentqueue/change_list.html"
     # Oldest first, not in tree order: indenting by level would suggest a nesting.
     mptt_level_indent = 0
+    # The queue is short beside the comments: every column may sort it.
+    sortable_by = None
+    # The commenter is not shown: joining it to every waiting comment before the sort costs.
+    list_select_related = ["article"]
     list_filter = [
         "status",
         HoldReasonFilter,
         ReportReasonFilter,
         ReportedFilter,
-        "article",
+        ArticleFilter,
         "is_duplicate",
     ]
 

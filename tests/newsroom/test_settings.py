@@ -85,6 +85,15 @@ def test_sqlite_runs_in_immediate_mode_with_a_busy_timeout():
     assert result.stdout.split() == ["IMMEDIATE", "20"]
 
 
+def test_postgresql_compiles_no_query_just_in_time():
+    result = django_process(
+        {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@127.0.0.1:5432/newsroom"},
+        "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'options': '-c jit=off'}"
+
+
 CHECK = "from django.core.management import call_command; call_command('check')"
 
 
