@@ -1,7 +1,7 @@
 import pytest
-from django.template.loader import render_to_string
 from django.test import RequestFactory
 
+from comments.form_html import comment_form_html
 from comments.forms import CommentForm, ReportForm
 from tests.factories import make_article, make_comment
 
@@ -77,15 +77,11 @@ def test_a_report_needs_a_reason():
     assert f.errors["reason"] == ["Choose a reason."]
 
 
-# The form's partial writes the fields out; each must read as Django's own widget would.
+# comments/form_html.py writes the fields out; each must read as Django's own widget would.
 
 
 def _rendered_form(form):
-    article = make_article()
-    return render_to_string(
-        "comments/includes/comment_form.html",
-        {"article": article, "form": form, "open": True, "csrf_token": "token"},
-    )
+    return comment_form_html(make_article(), request=None, form=form, csrf_token="token")
 
 
 def _widget(form, name):
@@ -93,7 +89,7 @@ def _widget(form, name):
 
 
 def _without_autofocus(html):
-    """The partial adds `autofocus` to the first field in error, which Django's widget lacks."""
+    """The form adds `autofocus` to the first field in error, which Django's widget lacks."""
     return html.replace(" autofocus>", ">")
 
 
