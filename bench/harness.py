@@ -276,8 +276,10 @@ def page_views(send, hello: str, page: str) -> dict[str, tuple[str, dict[str, st
 
 
 def _set_cookies(headers: list[str]) -> dict[str, str]:
+    """The cookies set by Set-Cookie `headers`, without those they delete (set to `""`), which
+    a browser would no longer send."""
     pairs = (header.split(";")[0].split("=", 1) for header in headers)
-    return {name: value for name, value in pairs if value}
+    return {name: value for name, value in pairs if value not in ("", '""')}
 
 
 def _header(cookies: dict[str, str]) -> str:

@@ -17,7 +17,6 @@ comment-form-identity and comment-form-actions mark what folds); without the scr
 shows. A held comment's confirmation shows here, at the form, for the reader who posted it.
 """
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -25,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from comments.feedback import FORM_FEEDBACK
 from comments.forms import CommentForm
 from comments.guests import CLOSED, guest_policy, is_verified_here, sign_in_url
+from comments.subscriptions import account_commenting
 
 SIGN_IN_HTML = (
     '<p class="comment-form-signin">Only readers with an account can comment. '
@@ -149,12 +149,7 @@ def _url_settings() -> str:
 
 
 def _account_name(user) -> str:
-    try:
-        commenter = user.commenter
-    except ObjectDoesNotExist:
-        commenter = None
-    shown = getattr(commenter, "display_name", "")
-    return shown or user.get_full_name() or user.get_username()
+    return account_commenting(user).display_name or user.get_full_name() or user.get_username()
 
 
 def _first_error(form) -> str | None:
