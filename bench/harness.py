@@ -368,7 +368,7 @@ def print_in_process(cpu_ms: dict[str, float], baseline: str) -> None:
 
 
 def profile_views(
-    application, views: dict[str, tuple[str, dict[str, str]]], names: list[str], limit: int = 40
+    application, views: dict[str, tuple[str, dict[str, str]]], names: list[str], limit: int = 60
 ) -> None:
     """cProfile of 200 requests to each view in `names`, in this process: the functions that
     take the most time of their own, then by time spent in them and below."""
