@@ -4,8 +4,9 @@ template.
 On the article page the form is most of what is rendered for a reader with something of their
 own (a remembered name, a comment awaiting moderation, an account): the rest of the page is a
 shared copy (articles/page_cache.py). Through the template engine, which resolves and localizes
-each of the form's sixty-odd variables, it cost about 0.6 ms, more than the rest of that
-reader's answer; written here it costs a few hundredths of that.
+each of the form's sixty-odd variables, it cost about 0.6 ms of CPU on the benchmark's machine,
+more than the rest of that reader's own parts; written here, about 0.2 ms (README, "Speed and
+scale").
 
 The names, ids, limits and ARIA attributes are those Django's widgets write (the tests compare
 them with the widgets' own output), and static/js/comments.js relies on the ids and on
