@@ -22,11 +22,12 @@ from articles.page_cache import (
     local_pages,
 )
 from comments.models import Comment
-from comments.rendering import discussion_html
+from comments.rendering import discussion_html, own_pending_html
 from comments.selectors import (
     SORTS,
     default_sort,
     moderator_thread_items,
+    own_pending_comments,
     reply_cut,
     thread_items,
     thread_page_number,
@@ -87,13 +88,8 @@ class ArticleDetailView(DetailView):
         context["discussion_json_ld"] = self.discussion.json_ld
         context["discussion_page_number"] = self.discussion.page_number
         context["discussion_page_count"] = self.discussion.page_count
-        own_pending = own_pending_ids(self.request.session)
-        context["own_pending"] = (
-            Comment.objects.for_article(self.object)
-            .filter(pk__in=own_pending, status=Comment.Status.PENDING)
-            .order_by("pk")
-            if own_pending
-            else ()
+        context["own_pending_html"] = own_pending_html(
+            own_pending_comments(article=self.object, ids=own_pending_ids(self.request.session))
         )
         return context
 

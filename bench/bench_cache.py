@@ -3,6 +3,7 @@ gunicorn on PostgreSQL and Redis, next to a plain "hello" view served in the sam
 
     .venv/bin/python bench/bench_cache.py            # 2 x 8 s per view
     .venv/bin/python bench/bench_cache.py --quick    # 2 x 3 s per view
+    .venv/bin/python bench/bench_cache.py --in-process   # CPU per request, no server
 
 Creates a throwaway PostgreSQL database (dropped at the end) and uses a Redis database
 (BENCH_REDIS_URL, by default database 14, flushed first) as the cache, imports one article with
@@ -13,7 +14,9 @@ rendered around the cached frame and discussion for a reader with a remembered n
 comment awaiting moderation and a signed-in moderator; and the page built whole for every
 request (an extra query parameter, which the page cache serves fresh), as on a cold cache.
 Targets, by server CPU per request: the cached page at least 0.8 x "hello", the pages around the
-cached frame 0.25 x, the page built whole 0.049 x (harness.py, TARGETS).
+cached frame 0.25 x, the page built whole 0.049 x (harness.py, TARGETS). With --in-process the
+views are served by calling Django's WSGI handler in this process, as bench_render.py
+--in-process does, and timed in CPU per request.
 """
 
 import argparse
@@ -23,13 +26,13 @@ import sys
 from pathlib import Path
 
 import redis
-from bench_render import THROUGHPUT_SIZE, article_text
+from bench_render import THROUGHPUT_SIZE, article_text, in_process
 from harness import (
     BENCH_USER,
     ROOT,
-    csrf_cookie,
     gunicorn,
-    personal_views,
+    http_send,
+    page_views,
     postgres_database,
     print_rates,
     views_per_second,
@@ -57,6 +60,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 x 3 s per view, not 2 x 8 s")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    parser.add_argument(
+        "--in-process", action="store_true",
+        help="the page's CPU per request served in this process (no server), not under gunicorn",
+    )
+    parser.add_argument(
+        "--profile", action="append", default=[], metavar="VIEW",
+        help="with --in-process: cProfile of this view (a name in the table), repeatable",
+    )
     options = parser.parse_args()
     seconds = 3.0 if options.quick else 8.0
 
@@ -75,17 +86,25 @@ def main() -> None:
             cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True,
             text=True,
         ).stdout.strip()
-        with gunicorn("bench.wsgi_app:application", env) as port:
-            returning = csrf_cookie(port, page)
-            views = {
-                "hello": (HELLO, {}),
-                "article, cached": (page, returning),
-                "article, cached, 1st visit": (page, {}),
-                **personal_views(port, page),
-                "article, built anew": (f"{page}?fresh=1", returning),
-            }
-            rates = views_per_second(port, views, seconds, options.clients)
+        if options.in_process:
+            for name in [k for k in os.environ if k.startswith(("DJANGO_", "DATABASE_"))]:
+                del os.environ[name]
+            os.environ.update(env)
+            sys.path.insert(0, str(ROOT))
+            import django
+
+            django.setup()
+            in_process(page, options.profile, "PostgreSQL and Redis")
+            from django.db import connections
+
+            connections.close_all()
+        else:
+            with gunicorn("bench.wsgi_app:application", env) as port:
+                views = page_views(http_send(port), HELLO, page)
+                rates = views_per_second(port, views, seconds, options.clients)
     redis.Redis.from_url(REDIS_URL).flushdb()
+    if options.in_process:
+        return
 
     print(
         f"Article page with {THROUGHPUT_SIZE} comments under gunicorn on PostgreSQL and Redis "

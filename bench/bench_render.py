@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_render.py            # full run
     .venv/bin/python bench/bench_render.py --quick    # fewer repetitions, shorter load runs
+    .venv/bin/python bench/bench_render.py --in-process [--profile "article, signed in"]
 
 1. Render time, in process (Django's test client, no network): the article page of articles
    with 10, 100, 1,000 and 10,000 comments. Every comment is on the first page (at most 50
@@ -18,6 +19,10 @@
    request (a query parameter the page cache does not keep apart), as on a cold cache. The
    table gives requests per second and the server's CPU time per request, each with its ratio
    to "hello", and each page's target and whether it is met.
+3. With --in-process, only the 100-comment page: the same views served by calling Django's WSGI
+   handler in this process, their CPU time per request (the best of 5 runs) beside "hello"'s,
+   with no server and no clients on the cores, so the figures move much less with the machine's
+   load than those under gunicorn; --profile adds a cProfile (in CPU time) of a view.
 
 Targets: the 1,000-comment page renders in under 100 ms; by server CPU per request, the cached
 page reaches 0.8 x "hello", the pages rendered around the cached frame 0.25 x, the page built
@@ -35,11 +40,15 @@ from pathlib import Path
 
 from harness import (
     BENCH_USER,
-    csrf_cookie,
     gunicorn,
-    personal_views,
+    http_send,
+    in_process_cpu,
+    page_views,
+    print_in_process,
     print_rates,
+    profile_views,
     views_per_second,
+    wsgi_send,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,6 +111,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, 3 s load runs")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    parser.add_argument(
+        "--in-process", action="store_true",
+        help="only the 100-comment page's CPU per request, served in this process (no server)",
+    )
+    parser.add_argument(
+        "--profile", action="append", default=[], metavar="VIEW",
+        help="with --in-process: cProfile of this view (a name in the table), repeatable",
+    )
     options = parser.parse_args()
     seconds = 3.0 if options.quick else 8.0
 
@@ -112,69 +129,39 @@ def main() -> None:
         os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
         os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
         os.environ.pop("REDIS_URL", None)
-        # The render times are those of the page as built.
-        os.environ["ARTICLE_PAGE_CACHE_SECONDS"] = "0"
+        # The render times are those of the page as built; in process, the page is served as
+        # `make run` serves it.
+        if not options.in_process:
+            os.environ["ARTICLE_PAGE_CACHE_SECONDS"] = "0"
         sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
         from django.contrib.auth import get_user_model
         from django.core.management import call_command
-        from django.db import connection
-        from django.test import Client
 
         from articles.importer import article_parse
         from articles.services import article_import
 
         call_command("migrate", verbosity=0)
+        sizes = (THROUGHPUT_SIZE,) if options.in_process else SIZES
         urls = {}
-        for size in SIZES:
+        for size in sizes:
             parsed = article_parse(article_text(size))
             urls[size] = article_import(
                 parsed=parsed, source_key=f"bench-{size}"
             ).article.get_absolute_url()
-
         get_user_model().objects.create_superuser(BENCH_USER[0], "", BENCH_USER[1])
-        client = Client()
-        hello_ms = median_ms(client, HELLO, 50)
-        print(f"Article page render time, in process (median; hello view {hello_ms:.2f} ms)")
-        print(
-            f"{'comments':>9} {'on page':>8} {'queries':>8} {'size KB':>8} "
-            f"{'median ms':>10} {'x hello':>8} {'ms/comment':>11}"
-        )
-        rendered = {}
-        for size in SIZES:
-            repeat = 5 if size >= 10_000 else (10 if options.quick else 30)
-            counter = QueryCounter()
-            with connection.execute_wrapper(counter):
-                response = client.get(urls[size])
-            shown = response.content.count(b'class="comment"')
-            ms = median_ms(client, urls[size], repeat)
-            rendered[size] = ms
-            print(
-                f"{size:>9,} {shown:>8,} {counter.count:>8} {len(response.content) / 1024:>8.0f} "
-                f"{ms:>10.1f} {ms / hello_ms:>8.0f} {ms / size:>11.3f}"
-            )
-        target = rendered[1_000] < 100
-        print(
-            f"target: 1,000-comment page under 100 ms: {'met' if target else 'NOT met'} "
-            f"({rendered[1_000]:.1f} ms)"
-        )
-        connection.close()
+
+        if options.in_process:
+            in_process(urls[THROUGHPUT_SIZE], options.profile, "SQLite, local-memory cache")
+            return
+        render_times(urls, options.quick)
 
         # Served as `make run` serves it: the page cache on, in this process's memory.
         env = {k: v for k, v in os.environ.items() if k != "ARTICLE_PAGE_CACHE_SECONDS"}
         with gunicorn("bench.wsgi_app:application", env) as port:
-            page = urls[THROUGHPUT_SIZE]
-            returning = csrf_cookie(port, page)
-            views = {
-                "hello": (HELLO, {}),
-                "article, cached": (page, returning),
-                "article, cached, 1st visit": (page, {}),
-                **personal_views(port, page),
-                # A query parameter the page cache does not know: built whole, as when cold.
-                "article, built anew": (f"{page}?fresh=1", returning),
-            }
+            views = page_views(http_send(port), HELLO, urls[THROUGHPUT_SIZE])
             rates = views_per_second(port, views, seconds, options.clients)
         print(
             f"\nArticle page with {THROUGHPUT_SIZE} comments under gunicorn (gunicorn.conf.py, "
@@ -182,6 +169,56 @@ def main() -> None:
             f"processes, 2 x {seconds:.0f} s each, interleaved)"
         )
         print_rates(rates, "hello")
+
+
+def render_times(urls: dict[int, str], quick: bool) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    hello_ms = median_ms(client, HELLO, 50)
+    print(f"Article page render time, in process (median; hello view {hello_ms:.2f} ms)")
+    print(
+        f"{'comments':>9} {'on page':>8} {'queries':>8} {'size KB':>8} "
+        f"{'median ms':>10} {'x hello':>8} {'ms/comment':>11}"
+    )
+    rendered = {}
+    for size in SIZES:
+        repeat = 5 if size >= 10_000 else (10 if quick else 30)
+        counter = QueryCounter()
+        with connection.execute_wrapper(counter):
+            response = client.get(urls[size])
+        shown = response.content.count(b'class="comment"')
+        ms = median_ms(client, urls[size], repeat)
+        rendered[size] = ms
+        print(
+            f"{size:>9,} {shown:>8,} {counter.count:>8} {len(response.content) / 1024:>8.0f} "
+            f"{ms:>10.1f} {ms / hello_ms:>8.0f} {ms / size:>11.3f}"
+        )
+    target = rendered[1_000] < 100
+    print(
+        f"target: 1,000-comment page under 100 ms: {'met' if target else 'NOT met'} "
+        f"({rendered[1_000]:.1f} ms)"
+    )
+    connection.close()
+
+
+def in_process(page: str, profile: list[str], stores: str) -> None:
+    """The page's CPU per request through Django's WSGI handler in this process, each view
+    beside "hello" (and the views named in `profile` profiled)."""
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    views = page_views(wsgi_send(application), HELLO, page)
+    if unknown := set(profile) - set(views):
+        raise SystemExit(f"no such view: {', '.join(sorted(unknown))}")
+    cpu_ms = in_process_cpu(application, views)
+    print(
+        f"Article page with {THROUGHPUT_SIZE} comments through Django's WSGI handler in process "
+        f"({stores}; CPU per request, best of 5 runs)"
+    )
+    print_in_process(cpu_ms, "hello")
+    profile_views(application, views, profile)
 
 
 if __name__ == "__main__":

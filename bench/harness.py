@@ -8,8 +8,11 @@ master and worker processes, from /proc), as a share of the "hello" view's: the 
 server reaches on cores of its own.
 """
 
+import cProfile
+import io
 import multiprocessing
 import os
+import pstats
 import re
 import socket
 import statistics
@@ -129,45 +132,107 @@ def _hammer(port: int, path: str, seconds: float, headers: dict[str, str], resul
     results.put(done)
 
 
-def csrf_cookie(port: int, path: str) -> dict[str, str]:
+def http_send(port: int):
+    """send(method, path, headers, body) -> (status, Set-Cookie headers, body) over HTTP to the
+    gunicorn on `port`."""
+
+    def send(method: str, path: str, headers: dict[str, str], body: str = ""):
+        connection = HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(method, path, body=body or None, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        connection.close()
+        return response.status, response.msg.get_all("Set-Cookie") or [], content
+
+    return send
+
+
+def wsgi_send(application):
+    """send() as http_send() answers it, by calling the WSGI `application` in this process."""
+
+    def send(method: str, path: str, headers: dict[str, str], body: str = ""):
+        status, set_cookies, chunks = wsgi_request(application, method, path, headers, body)
+        return status, set_cookies, b"".join(chunks)
+
+    return send
+
+
+def wsgi_environ(method: str, path: str, headers: dict[str, str], body: str = "") -> dict:
+    """The WSGI environ gunicorn would hand the application for this request."""
+    path, _, query = path.partition("?")
+    data = body.encode()
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if data:
+        environ["CONTENT_LENGTH"] = str(len(data))
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_TYPE":
+            environ[key] = value
+        else:
+            environ[f"HTTP_{key}"] = value
+    return environ
+
+
+def wsgi_request(application, method: str, path: str, headers: dict[str, str], body: str = ""):
+    """(status, Set-Cookie headers, body chunks) of one request to a WSGI application, the
+    response consumed and closed as a server does it."""
+    answer = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        answer["status"] = int(status.split()[0])
+        answer["cookies"] = [value for name, value in response_headers if name == "Set-Cookie"]
+
+    result = application(wsgi_environ(method, path, headers, body), start_response)
+    try:
+        chunks = list(result)
+    finally:
+        result.close()
+    return answer["status"], answer["cookies"], chunks
+
+
+def csrf_cookie(send, path: str) -> dict[str, str]:
     """The Cookie header of a returning reader: the CSRF cookie a first visit to `path` set."""
-    connection = HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    cookie = response.getheader("Set-Cookie", "").split(";")[0]
+    _, set_cookies, _ = send("GET", path, {})
+    cookie = (set_cookies or [""])[0].split(";")[0]
     if not cookie.startswith("csrftoken="):
         raise SystemExit(f"{path} set no CSRF cookie")
     return {"Cookie": cookie}
 
 
-def reader_cookies(
-    port: int, form_page: str, action: str, fields: dict[str, str]
-) -> dict[str, str]:
+def reader_cookies(send, form_page: str, action: str, fields: dict[str, str]) -> dict[str, str]:
     """The Cookie header of a reader who filled in the form on `form_page` and sent it to
     `action` (a comment with "remember" ticked, a sign-in): every cookie the two answers set,
     but the one-off messages, so each request is the reader's ordinary visit."""
-    connection = HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", form_page)
-    response = connection.getresponse()
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', response.read())
-    cookies = _set_cookies(response)
-    connection.close()
+    _, set_cookies, content = send("GET", form_page, {})
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', content)
+    cookies = _set_cookies(set_cookies)
     if token is None:
         raise SystemExit(f"{form_page} has no form with a CSRF token")
     body = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token[1].decode()})
-    connection = HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request(
-        "POST", action, body=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": _header(cookies)},
+    status, set_cookies, _ = send(
+        "POST", action,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": _header(cookies)}, body,
     )
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    if response.status != 302:
-        raise SystemExit(f"posting to {action} answered {response.status}")
-    cookies.update(_set_cookies(response))
+    if status != 302:
+        raise SystemExit(f"posting to {action} answered {status}")
+    cookies.update(_set_cookies(set_cookies))
     cookies.pop("messages", None)
     return {"Cookie": _header(cookies)}
 
@@ -175,19 +240,19 @@ def reader_cookies(
 BENCH_USER = ("bench-editor", "a long bench passphrase")
 
 
-def personal_views(port: int, page: str) -> dict[str, tuple[str, dict[str, str]]]:
+def personal_views(send, page: str) -> dict[str, tuple[str, dict[str, str]]]:
     """The article `page` as readers with something of their own get it: a remembered name,
     a comment awaiting moderation (two links hold it), a signed-in user (BENCH_USER)."""
     comment = {"name": "Անի Reader", "email": "ani@example.org", "parent": ""}
     remembered = reader_cookies(
-        port, page, f"{page}comments/", {**comment, "body": "Remember me.", "remember": "on"}
+        send, page, f"{page}comments/", {**comment, "body": "Remember me.", "remember": "on"}
     )
     pending = reader_cookies(
-        port, page, f"{page}comments/",
+        send, page, f"{page}comments/",
         {**comment, "body": "See https://a.example/1 and https://b.example/2 ."},
     )
     signed_in = reader_cookies(
-        port, "/admin/login/", "/admin/login/?next=/admin/",
+        send, "/admin/login/", "/admin/login/?next=/admin/",
         {"username": BENCH_USER[0], "password": BENCH_USER[1], "next": "/admin/"},
     )
     return {
@@ -197,10 +262,24 @@ def personal_views(port: int, page: str) -> dict[str, tuple[str, dict[str, str]]
     }
 
 
-def _set_cookies(response) -> dict[str, str]:
-    headers = response.msg.get_all("Set-Cookie") or []
+def page_views(send, hello: str, page: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Every view the page benchmarks time, by name: (path, headers)."""
+    returning = csrf_cookie(send, page)
+    return {
+        "hello": (hello, {}),
+        "article, cached": (page, returning),
+        "article, cached, 1st visit": (page, {}),
+        **personal_views(send, page),
+        # A query parameter the page cache does not know: built whole, as when cold.
+        "article, built anew": (f"{page}?fresh=1", returning),
+    }
+
+
+def _set_cookies(headers: list[str]) -> dict[str, str]:
+    """The cookies set by Set-Cookie `headers`, without those they delete (set to `""`), which
+    a browser would no longer send."""
     pairs = (header.split(";")[0].split("=", 1) for header in headers)
-    return {name: value for name, value in pairs if value}
+    return {name: value for name, value in pairs if value not in ("", '""')}
 
 
 def _header(cookies: dict[str, str]) -> str:
@@ -251,6 +330,61 @@ def views_per_second(
         )
         for name, rates in runs.items()
     }
+
+
+def in_process_cpu(
+    application, views: dict[str, tuple[str, dict[str, str]]], runs: int = 5, seconds: float = 0.3
+) -> dict[str, float]:
+    """CPU milliseconds per request of each named (path, headers) view, served by calling the
+    WSGI `application` in this process (no server, no client: the figure moves much less with
+    the machine's load than a server's does). Each run requests a view for about `seconds` of
+    CPU, the views in turn; a view's figure is its best run."""
+    for path, headers in views.values():
+        _in_process_run(application, path, {**BROWSER_HEADERS, **headers}, 0.05)
+    best = {name: float("inf") for name in views}
+    for _ in range(runs):
+        for name, (path, headers) in views.items():
+            ms = _in_process_run(application, path, {**BROWSER_HEADERS, **headers}, seconds)
+            best[name] = min(best[name], ms)
+    return best
+
+
+def _in_process_run(application, path: str, headers: dict[str, str], seconds: float) -> float:
+    done = 0
+    start = time.process_time()
+    while (spent := time.process_time() - start) < seconds or done < 3:
+        status, _, _ = wsgi_request(application, "GET", path, headers)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+        done += 1
+    return 1000 * spent / done
+
+
+def print_in_process(cpu_ms: dict[str, float], baseline: str) -> None:
+    """Each view's CPU per request in process, and its share of the baseline's throughput."""
+    print(f"{'view':<30} {'CPU ms/req':>11} {'x ' + baseline:>8}")
+    for name, ms in cpu_ms.items():
+        print(f"{name:<30} {ms:>11.3f} {cpu_ms[baseline] / ms:>8.2f}")
+
+
+def profile_views(
+    application, views: dict[str, tuple[str, dict[str, str]]], names: list[str], limit: int = 60
+) -> None:
+    """cProfile of 200 requests to each view in `names`, in this process: the functions that
+    take the most time of their own, then by time spent in them and below."""
+    for name in names:
+        path, headers = views[name]
+        headers = {**BROWSER_HEADERS, **headers}
+        _in_process_run(application, path, headers, 0.05)
+        profile = cProfile.Profile(time.process_time)
+        profile.enable()
+        for _ in range(200):
+            wsgi_request(application, "GET", path, headers)
+        profile.disable()
+        print(f"\n== {name}: 200 requests")
+        stats = pstats.Stats(profile)
+        stats.sort_stats("tottime").print_stats(limit)
+        stats.sort_stats("cumulative").print_stats(limit)
 
 
 # The figures the page cache must reach, as shares of the "hello" view's throughput in server

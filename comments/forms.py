@@ -7,7 +7,7 @@ from comments.decision_mail import published_mail_wanted
 from comments.guests import VERIFY, guest_policy
 from comments.identity import RESERVED_MESSAGE, display_name_clean, is_reserved
 from comments.models import Comment, Commenter, ReplyMailPreference, Report
-from comments.subscriptions import reply_mail_preference, subscribe_by_default
+from comments.subscriptions import account_commenting, reply_mail_preference
 from comments.text import CONTROL_CHARACTER
 
 # Cookies that remember a guest's name and email for the next comment, when the guest asks.
@@ -116,7 +116,7 @@ class CommentForm(forms.Form):
             initial.update(name=name, email=email, remember=True)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            initial["notify_replies"] = subscribe_by_default(user)
+            initial["notify_replies"] = account_commenting(user).subscribe_by_default
         return initial
 
 
@@ -147,11 +147,22 @@ def remember_cookie_value(value: str) -> str:
 
 
 def remembered_value(request, cookie: str) -> str:
-    """The value a remember cookie holds; empty when it is missing, forged or old."""
+    """The value a remember cookie holds; empty when it is missing, forged or old.
+
+    Each cookie is read once per request, its signature checked once: the article page asks
+    whether the reader is remembered (articles/page_cache.py), then fills the form with it.
+    """
+    read = request.__dict__.setdefault("_remembered_values", {})
+    if cookie not in read:
+        read[cookie] = _remembered(request.COOKIES.get(cookie, ""))
+    return read[cookie]
+
+
+def _remembered(signed: str) -> str:
+    if not signed:
+        return ""
     try:
-        value = signing.loads(
-            request.COOKIES.get(cookie, ""), salt=REMEMBER_SALT, max_age=REMEMBER_MAX_AGE
-        )
+        value = signing.loads(signed, salt=REMEMBER_SALT, max_age=REMEMBER_MAX_AGE)
     except signing.BadSignature:
         return ""
     return value if isinstance(value, str) else ""

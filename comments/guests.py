@@ -81,10 +81,12 @@ def link_read(token: str) -> LinkTarget:
 def verified_emails(request) -> list[str]:
     """The addresses this browser has confirmed, latest first; none when the cookie is
     missing, forged or older than VERIFIED_MAX_AGE."""
+    signed = request.COOKIES.get(VERIFIED_COOKIE)
+    if not signed:
+        # Most readers have none: no signature to check.
+        return []
     try:
-        value = signing.loads(
-            request.COOKIES.get(VERIFIED_COOKIE, ""), salt=VERIFIED_SALT, max_age=VERIFIED_MAX_AGE
-        )
+        value = signing.loads(signed, salt=VERIFIED_SALT, max_age=VERIFIED_MAX_AGE)
     except signing.BadSignature:
         return []
     if not isinstance(value, list):

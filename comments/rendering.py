@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
@@ -61,6 +62,23 @@ PENDING_HTML = '<strong class="comment-status">awaiting moderation</strong>'
 # What a moderator reads on a hidden comment shown to them in place.
 MODERATION_STATUS_HTML = (
     '<strong class="comment-status comment-status--moderation">{text}</strong>'
+)
+# A reader's own comments awaiting moderation, above the discussion, for them alone.
+OWN_PENDING_HTML = (
+    '<section class="own-pending" aria-labelledby="own-pending-heading">\n'
+    '    <h3 id="own-pending-heading">Your comments awaiting moderation</h3>\n'
+    '    <ol class="comment-thread">\n{items}    </ol>\n'
+    "  </section>"
+)
+OWN_PENDING_ITEM_HTML = (
+    '      <li class="comment-item"><article class="comment comment--pending" id="comment-{key}" '
+    'data-comment-id="{key}" aria-label="Comment by {author}"><header class="comment-header">'
+    '<span class="comment-author">{author}</span>{in_reply_to} {status}</header>'
+    '<div class="comment-body">{body}</div></article></li>\n'
+)
+OWN_PENDING_IN_REPLY_TO_HTML = (
+    ' <span class="comment-in-reply-to">in reply to <a href="#comment-{parent}">a comment</a>'
+    "</span>"
 )
 PICK_BADGE = "Editors’ pick"
 PICK_NOTE_HTML = '<p class="comment-pick-note">{note}</p>'
@@ -144,6 +162,28 @@ def _created_markup(created: datetime | None) -> str:
         title=f"{weekday} {local.day} {month}",
         text=f"{local.day} {short}",
     )
+
+
+def own_pending_html(comments) -> SafeString:
+    """The block of the reader's own comments awaiting moderation (rows of
+    selectors.own_pending_comments), their bodies as plain paragraphs; nothing without any."""
+    if not comments:
+        return mark_safe("")
+    items = "".join(
+        OWN_PENDING_ITEM_HTML.format(
+            key=comment.pk,
+            author=html.escape(comment.author_name),
+            in_reply_to=(
+                OWN_PENDING_IN_REPLY_TO_HTML.format(parent=comment.parent_id)
+                if comment.parent_id
+                else ""
+            ),
+            status=PENDING_HTML,
+            body=linebreaks(comment.body, autoescape=True),
+        )
+        for comment in comments
+    )
+    return mark_safe(OWN_PENDING_HTML.format(items=items))  # noqa: S308 (escaped above)
 
 
 def discussion_html(items: list[CommentItem], *, article) -> SafeString:

@@ -198,6 +198,19 @@ def editors_picks(*, article, limit: int = PICKS_SHOWN) -> list[Pick]:
     return [Pick(*row) for row in rows]
 
 
+def own_pending_comments(*, article, ids: Collection[int]) -> list[tuple]:
+    """The reader's own comments on `article` still awaiting moderation (`ids`, from their
+    session), oldest first, as rows of the fields the page shows (`pk`, `parent_id`,
+    `author_name`, `body`): no query when there are none."""
+    if not ids:
+        return []
+    return list(
+        Comment.objects.filter(article=article, pk__in=ids, status=Comment.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", "parent_id", "author_name", "body", named=True)
+    )
+
+
 def moderator_thread_items(comment: Comment) -> list[CommentItem]:
     """The whole thread that holds `comment`, laid out for HTML as readers see it, with
     `comment` shown in place even though readers do not see it, marked with its status."""

@@ -52,22 +52,30 @@ def reply_mail_preference(commenter: Commenter | None) -> ReplyMailPreference:
     return ReplyMailPreference(commenter=commenter)
 
 
-def subscribe_by_default(user) -> bool:
-    """Whether the account's comment form starts with "Email me when someone replies" ticked.
+@dataclass(frozen=True)
+class AccountCommenting:
+    """What an account's comment form shows of it: the name its comments carry (empty when it
+    has no commenter yet) and whether "Email me when someone replies" starts ticked."""
 
-    One query, which reads the account's commenter too and keeps it on `user` (or that it has
-    none), for the form that shows its name: the page makes no more queries than without it.
-    """
-    commenter = (
-        Commenter.objects.select_related("reply_mail_preference").filter(user=user).first()
-    )
-    user._meta.get_field("commenter").set_cached_value(user, commenter)
-    if commenter is None:
-        return False
-    try:
-        return commenter.reply_mail_preference.subscribe_by_default
-    except ReplyMailPreference.DoesNotExist:
-        return False
+    display_name: str
+    subscribe_by_default: bool
+
+
+def account_commenting(user) -> AccountCommenting:
+    """The account's name and reply-mail default for its comment form, in one query of the two
+    fields, kept on `user` for the rest of the request: the form reads both."""
+    known = getattr(user, "_account_commenting", None)
+    if known is None:
+        row = (
+            Commenter.objects.filter(user=user)
+            .values_list("display_name", "reply_mail_preference__subscribe_by_default")
+            .first()
+        )
+        known = AccountCommenting(
+            display_name=row[0] if row else "", subscribe_by_default=bool(row and row[1])
+        )
+        user._account_commenting = known
+    return known
 
 
 @transaction.atomic

@@ -1,68 +1,26 @@
 from django import template
 from django.template.defaultfilters import pluralize
 
-from comments.feedback import FORM_FEEDBACK
-from comments.forms import CommentForm
-from comments.guests import CLOSED, guest_policy, is_verified_here, sign_in_url
+from comments.form_html import comment_form_html
 from comments.rendering import created_html, discussion_html
 from comments.text import body_html
 
 register = template.Library()
 
 
-@register.inclusion_tag("comments/includes/comment_form.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def comment_form(context, article, form=None, parent=None):
-    """The form for a new comment, or a reply to `parent`, on `article`.
-
-    A fresh form starts with the name and email the reader asked this browser to remember; a
-    fresh form for a new thread is the article's composer. A form with errors puts the focus
-    on its first field in error, and the messages tagged FORM_FEEDBACK (a held comment's
-    confirmation) show in the form. Under COMMENTS_GUESTS=closed a guest is invited to sign in
-    instead (`sign_in_url`).
-
-    "Email me when someone replies" is offered to the readers mail can reach: accounts, and a
-    guest whose address in the form (remembered, or typed before an error) this browser has
-    confirmed. Such a form is the guest's own: the shared page copy never holds one, since a
-    reader with a remembered address is not a plain reader (articles/page_cache.py).
-    """
-    request = context.get("request")
-    composer = form is None and parent is None
-    if form is None:
-        form = CommentForm(initial=CommentForm.initial_for(request, parent=parent))
-    signed_in = request is not None and request.user.is_authenticated
-    reply_mail_offered = signed_in or (
-        request is not None and _guest_email_verified(request, form)
+    """The form for a new comment, or a reply to `parent`, on `article` (comments/form_html.py),
+    for the page's reader, with the confirmations among the page's messages that belong at the
+    form."""
+    return comment_form_html(
+        article,
+        request=context.get("request"),
+        form=form,
+        parent=parent,
+        messages=context.get("messages", ()),
+        csrf_token=context.get("csrf_token"),
     )
-    first_error = None
-    if form.errors:
-        fields = [field for field in form.text_fields() if field.errors] or [form["body"]]
-        first_error = fields[0].name
-    return {
-        "sign_in_url": (
-            sign_in_url(article, parent=parent)
-            if guest_policy() == CLOSED and not signed_in
-            else ""
-        ),
-        "article": article,
-        "form": form,
-        "parent": parent,
-        "open": article.discussion_open(),
-        "composer": composer,
-        "reply_mail_offered": reply_mail_offered,
-        "first_error": first_error,
-        "feedback": [
-            message
-            for message in context.get("messages", ())
-            if message.extra_tags == FORM_FEEDBACK
-        ],
-        "request": request,
-        "csrf_token": context.get("csrf_token"),
-    }
-
-
-def _guest_email_verified(request, form) -> bool:
-    email = form["email"].value() if "email" in form.fields else None
-    return bool(email) and isinstance(email, str) and is_verified_here(request, email)
 
 
 @register.simple_tag

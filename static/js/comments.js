@@ -1,5 +1,5 @@
 // The discussion's enhancements. Each one improves markup that already works without this
-// script (comments/rendering.py, templates/comments/includes/comment_form.html):
+// script (comments/rendering.py, comments/form_html.py):
 // - comment dates read "2 hours ago" (the page holds the absolute date, true in any cached copy);
 // - "Read more" is hidden where a long comment fits its fold after all;
 // - the composer folds to its text box until focused, and counts characters near the limit;

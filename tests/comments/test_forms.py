@@ -1,9 +1,17 @@
 import pytest
-from django.template.loader import render_to_string
+from django.core import signing
 from django.test import RequestFactory
 
-from comments.forms import CommentForm, ReportForm
-from tests.factories import make_article, make_comment
+from comments.form_html import comment_form_html
+from comments.forms import (
+    AUTHOR_COOKIE,
+    EMAIL_COOKIE,
+    CommentForm,
+    ReportForm,
+    remember_cookie_value,
+)
+from comments.subscriptions import reply_mail_preference_save
+from tests.factories import make_article, make_comment, make_reader
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +60,41 @@ def test_the_honeypot_is_noticed_even_when_the_rest_is_invalid():
     assert not form(article).is_trap_filled()
 
 
+def test_a_remember_cookie_is_read_once_per_request(monkeypatch):
+    request = RequestFactory().get("/")
+    request.COOKIES[AUTHOR_COOKIE] = remember_cookie_value("Ann")
+    request.COOKIES[EMAIL_COOKIE] = "forged"
+    reads = []
+    loads = signing.loads
+    monkeypatch.setattr(signing, "loads", lambda *a, **k: reads.append(a) or loads(*a, **k))
+
+    for _ in range(2):
+        initial = CommentForm.initial_for(request)
+
+    assert (initial["name"], initial["email"], initial["remember"]) == ("Ann", "", True)
+    assert len(reads) == 2
+
+
+def test_an_accounts_form_reads_its_name_and_reply_mail_default_in_one_query(
+    django_assert_num_queries,
+):
+    user = make_reader(display_name="Ann Reader")
+    reply_mail_preference_save(
+        commenter=user.commenter, subscribe_by_default=True, frequency="batched"
+    )
+    article = make_article()
+    request = RequestFactory().get("/")
+    request.user = type(user).objects.get(pk=user.pk)
+
+    with django_assert_num_queries(1):
+        initial = CommentForm.initial_for(request)
+        html = comment_form_html(article, request=request)
+
+    assert initial["notify_replies"] is True
+    assert "Commenting as <strong>Ann Reader</strong>" in html
+    assert '<input type="checkbox" name="notify_replies" id="id_notify_replies" checked>' in html
+
+
 def test_a_fresh_form_without_remembered_cookies_is_empty():
     request = RequestFactory().get("/")
     parent = make_comment(make_article())
@@ -77,15 +120,11 @@ def test_a_report_needs_a_reason():
     assert f.errors["reason"] == ["Choose a reason."]
 
 
-# The form's partial writes the fields out; each must read as Django's own widget would.
+# comments/form_html.py writes the fields out; each must read as Django's own widget would.
 
 
 def _rendered_form(form):
-    article = make_article()
-    return render_to_string(
-        "comments/includes/comment_form.html",
-        {"article": article, "form": form, "open": True, "csrf_token": "token"},
-    )
+    return comment_form_html(make_article(), request=None, form=form, csrf_token="token")
 
 
 def _widget(form, name):
@@ -93,7 +132,7 @@ def _widget(form, name):
 
 
 def _without_autofocus(html):
-    """The partial adds `autofocus` to the first field in error, which Django's widget lacks."""
+    """The form adds `autofocus` to the first field in error, which Django's widget lacks."""
     return html.replace(" autofocus>", ">")
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from comments.rendering import FOLD_CHARACTERS, FOLD_LINES, created_html
+from comments.rendering import FOLD_CHARACTERS, FOLD_LINES, created_html, own_pending_html
+from comments.selectors import own_pending_comments
 from tests.factories import make_article, make_comment
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,35 @@ def test_dates_have_one_format_and_a_datetime_html_accepts(settings):
         "4 Mar 2026, 06:06</time>"
     )
     assert created_html(None) == ""
+
+
+def test_own_pending_comments_are_escaped_and_say_what_they_answer():
+    article = make_article()
+    parent = make_comment(article)
+    reply = make_comment(
+        article,
+        parent=parent,
+        status="pending",
+        author_name='Ann "<b>"',
+        body="One <i>line</i> & more\n\nA second paragraph",
+    )
+    thread = make_comment(article, status="pending")
+    html = own_pending_html(own_pending_comments(article=article, ids={reply.pk, thread.pk}))
+
+    assert html.startswith('<section class="own-pending" aria-labelledby="own-pending-heading">')
+    assert (
+        f'<li class="comment-item"><article class="comment comment--pending" '
+        f'id="comment-{reply.pk}" data-comment-id="{reply.pk}" '
+        'aria-label="Comment by Ann &quot;&lt;b&gt;&quot;"><header class="comment-header">'
+        '<span class="comment-author">Ann &quot;&lt;b&gt;&quot;</span> '
+        f'<span class="comment-in-reply-to">in reply to <a href="#comment-{parent.pk}">a comment'
+        '</a></span> <strong class="comment-status">awaiting moderation</strong></header>'
+        '<div class="comment-body"><p>One &lt;i&gt;line&lt;/i&gt; &amp; more</p>\n\n'
+        "<p>A second paragraph</p></div></article></li>"
+    ) in html
+    top = html[html.index(f'id="comment-{thread.pk}"') :]
+    assert "in reply to" not in top[: top.index("</article>")]
+    assert own_pending_html([]) == ""
 
 
 def test_reply_links_name_the_author_for_the_inline_form(client):

@@ -324,3 +324,27 @@ class TestTopSort:
             page = discussion_page(article=article, page_number=1, sort="top")
         assert page.sort == "top"
         assert len(page.items) == 40
+
+
+@pytest.mark.django_db
+def test_own_pending_comments_are_the_readers_still_pending_on_this_article(
+    django_assert_num_queries,
+):
+    article = make_article()
+    parent = make_comment(article)
+    mine = make_comment(article, parent=parent, status=PENDING, body="mine")
+    first = make_comment(article, status=PENDING)
+    decided = make_comment(article, status=PUBLISHED)
+    elsewhere = make_comment(make_article(), status=PENDING)
+    theirs = make_comment(article, status=PENDING)
+    ids = {mine.pk, first.pk, decided.pk, elsewhere.pk}
+
+    with django_assert_num_queries(1):
+        rows = selectors.own_pending_comments(article=article, ids=ids)
+
+    assert [row.pk for row in rows] == sorted([mine.pk, first.pk])
+    assert theirs.pk not in [row.pk for row in rows]
+    row = next(row for row in rows if row.pk == mine.pk)
+    assert (row.parent_id, row.author_name, row.body) == (parent.pk, mine.author_name, "mine")
+    with django_assert_num_queries(0):
+        assert selectors.own_pending_comments(article=article, ids=frozenset()) == []
