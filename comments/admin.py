@@ -116,38 +116,41 @@ class ReportedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class HoldReasonFilter(admin.SimpleListFilter):
+class RelatedReasonFilter(admin.SimpleListFilter):
+    """Comments with a row of `model` (pointing to the comment, matching `only`) whose `field`
+    is the chosen one of `reasons`."""
+
+    model: type[HoldReason] | type[Report]
+    reasons: type[HoldReason.Code] | type[Report.Reason]
+    field = "reason"
+    only: dict = {}
+
+    def lookups(self, request, model_admin):
+        return self.reasons.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.reasons.values:
+            return queryset
+        rows = self.model.objects.filter(
+            comment=OuterRef("pk"), **self.only, **{self.field: self.value()}
+        )
+        return queryset.filter(Exists(rows))
+
+
+class HoldReasonFilter(RelatedReasonFilter):
     """Comments the policy rules held for one reason."""
 
     title = "held because"
     parameter_name = "held_because"
-
-    def lookups(self, request, model_admin):
-        return HoldReason.Code.choices
-
-    def queryset(self, request, queryset):
-        if self.value() not in HoldReason.Code.values:
-            return queryset
-        reasons = HoldReason.objects.filter(comment=OuterRef("pk"), code=self.value())
-        return queryset.filter(Exists(reasons))
+    model, reasons, field = HoldReason, HoldReason.Code, "code"
 
 
-class ReportReasonFilter(admin.SimpleListFilter):
+class ReportReasonFilter(RelatedReasonFilter):
     """Comments with an open report for one reason."""
 
     title = "reported as"
     parameter_name = "reported_as"
-
-    def lookups(self, request, model_admin):
-        return Report.Reason.choices
-
-    def queryset(self, request, queryset):
-        if self.value() not in Report.Reason.values:
-            return queryset
-        reports = Report.objects.filter(
-            comment=OuterRef("pk"), resolved=False, reason=self.value()
-        )
-        return queryset.filter(Exists(reports))
+    model, reasons, only = Report, Report.Reason, {"resolved": False}
 
 
 class ReportInline(admin.TabularInline):
