@@ -10,24 +10,20 @@ the one `make run` starts (gunicorn.conf.py, SQLite in a throwaway file, the cac
 process's memory) with one article of 100 comments. Concurrent client processes request, in
 turn: "hello"; the poll with the current version (304, the answer that matters); the poll
 without it (200 with the count, one query). Target: the 304 poll at least 0.9 x "hello" by the
-server's CPU time per request (bench/harness.py explains why that figure).
-
-The clients are this file's own: bench/harness.py's count only 200 answers.
+server's CPU time per request (bench/harness.py explains why that figure, and runs the
+clients).
 """
 
 import argparse
-import multiprocessing
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from http.client import HTTPConnection
 from pathlib import Path
 
 from bench_render import THROUGHPUT_SIZE, article_text
-from harness import BROWSER_HEADERS, ROOT, Rate, gunicorn, print_rates, server_cpu_seconds
+from harness import ROOT, gunicorn, print_rates, views_per_second
 
 HELLO = "/bench/hello/"
 TARGET = 0.9
@@ -43,45 +39,6 @@ call_command("migrate", verbosity=0)
 article = article_import(parsed=article_parse(sys.stdin.read()), source_key="bench-poll").article
 print(article.get_absolute_url())
 """
-
-
-def _hammer(port: int, path: str, seconds: float, headers: dict, status: int, results) -> None:
-    done = 0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        connection = HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        connection.close()
-        if response.status != status:
-            raise SystemExit(f"{path} answered {response.status}, not {status}")
-        done += 1
-    results.put(done)
-
-
-def rate(port: int, view: tuple[str, dict, int], seconds: float, clients: int) -> Rate:
-    """Requests per second of `clients` processes asking for `view` (path, headers, expected
-    status) for `seconds`, and the server's CPU time per request meanwhile."""
-    path, headers, status = view
-    results = multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(
-            target=_hammer,
-            args=(port, path, seconds, {**BROWSER_HEADERS, **headers}, status, results),
-        )
-        for _ in range(clients)
-    ]
-    cpu_before = server_cpu_seconds(port)
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    total = sum(results.get() for _ in workers)
-    elapsed = time.perf_counter() - start
-    cpu = server_cpu_seconds(port) - cpu_before
-    for worker in workers:
-        worker.join()
-    return Rate(per_second=total / elapsed, cpu_ms=1000 * cpu / total)
 
 
 def current_etag(port: int, path: str) -> str:
@@ -125,19 +82,7 @@ def main() -> None:
                 "poll, unchanged (304)": (poll, {"If-None-Match": etag}, 304),
                 "poll, changed (200)": (poll, {}, 200),
             }
-            for view in views.values():
-                rate(port, view, 1.0, options.clients)
-            runs: dict[str, list[Rate]] = {name: [] for name in views}
-            for _ in range(2):
-                for name, view in views.items():
-                    runs[name].append(rate(port, view, seconds, options.clients))
-    rates = {
-        name: Rate(
-            per_second=statistics.mean(r.per_second for r in measured),
-            cpu_ms=statistics.mean(r.cpu_ms for r in measured),
-        )
-        for name, measured in runs.items()
-    }
+            rates = views_per_second(port, views, seconds, options.clients)
     print(
         f"New-comments poll of an article with {THROUGHPUT_SIZE} comments under gunicorn "
         f"(gunicorn.conf.py, SQLite, local-memory cache, {os.cpu_count()} CPUs, "

@@ -116,8 +116,11 @@ def gunicorn(app: str, env: dict[str, str]):
         server.wait(timeout=30)
 
 
-def _hammer(port: int, path: str, seconds: float, headers: dict[str, str], results) -> None:
-    """Request `path` in a loop for `seconds`; gunicorn's sync workers close each connection."""
+def _hammer(
+    port: int, path: str, seconds: float, headers: dict[str, str], status: int, results
+) -> None:
+    """Request `path` in a loop for `seconds`, each answer `status`; gunicorn's sync workers
+    close each connection."""
     done = 0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -126,8 +129,8 @@ def _hammer(port: int, path: str, seconds: float, headers: dict[str, str], resul
         response = connection.getresponse()
         response.read()
         connection.close()
-        if response.status != 200:
-            raise SystemExit(f"{path} answered {response.status}")
+        if response.status != status:
+            raise SystemExit(f"{path} answered {response.status}, not {status}")
         done += 1
     results.put(done)
 
@@ -287,15 +290,20 @@ def _header(cookies: dict[str, str]) -> str:
 
 
 def requests_per_second(
-    port: int, path: str, seconds: float, clients: int, headers: dict[str, str] | None = None
+    port: int,
+    path: str,
+    seconds: float,
+    clients: int,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Rate:
-    """Requests per second of `clients` processes each requesting `path` for `seconds`, and
-    the server's CPU time per request meanwhile."""
+    """Requests per second of `clients` processes each requesting `path` for `seconds` (each
+    answer `status`), and the server's CPU time per request meanwhile."""
     results = multiprocessing.Queue()
     workers = [
         multiprocessing.Process(
             target=_hammer,
-            args=(port, path, seconds, {**BROWSER_HEADERS, **(headers or {})}, results),
+            args=(port, path, seconds, {**BROWSER_HEADERS, **(headers or {})}, status, results),
         )
         for _ in range(clients)
     ]
@@ -312,17 +320,17 @@ def requests_per_second(
 
 
 def views_per_second(
-    port: int, views: dict[str, tuple[str, dict[str, str]]], seconds: float, clients: int
+    port: int, views: dict[str, tuple], seconds: float, clients: int
 ) -> dict[str, Rate]:
-    """Requests per second and server CPU per request of each named (path, headers) view: a
-    warm-up second each, then two runs of `seconds` in turn, so a drift of the machine touches
-    every view alike."""
-    for path, headers in views.values():
-        requests_per_second(port, path, 1.0, clients, headers)
+    """Requests per second and server CPU per request of each named view, (path, headers) or
+    (path, headers, the status every answer must have): a warm-up second each, then two runs
+    of `seconds` in turn, so a drift of the machine touches every view alike."""
+    for path, headers, *status in views.values():
+        requests_per_second(port, path, 1.0, clients, headers, *status)
     runs: dict[str, list[Rate]] = {name: [] for name in views}
     for _ in range(2):
-        for name, (path, headers) in views.items():
-            runs[name].append(requests_per_second(port, path, seconds, clients, headers))
+        for name, (path, headers, *status) in views.items():
+            runs[name].append(requests_per_second(port, path, seconds, clients, headers, *status))
     return {
         name: Rate(
             per_second=statistics.mean(rate.per_second for rate in rates),
