@@ -47,6 +47,17 @@ def _clear_cache():
     clear()
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """Tests make many accounts, and a password hashed at PBKDF2's production cost takes about
+    half a second on a small machine. The production hashers stay listed, so a hash they made
+    is still checked."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
 # A moment at the start of a window of every length the tests set (60, 360, 900, 3600 s...).
 RATE_CLOCK_HELD_AT = 3600 * 500_000
 
