@@ -327,13 +327,20 @@ def test_the_new_comments_poll_rests_while_the_tab_is_hidden(page, live_server):
         if "/comments/count/" in request.url
         else None,
     )
+    def answered() -> None:
+        """The script schedules its next turn once it has read an answer, a moment after the
+        browser received it: the clock moves on only after that."""
+        page.wait_for_timeout(500)
+
     page.clock.install()
     page.goto(live_server.url + article.get_absolute_url())
     with page.expect_response(is_poll) as first:
         page.clock.run_for("00:31")
     assert first.value.status == 200
+    answered()
     with page.expect_response(is_poll) as second:
         page.clock.run_for("00:31")
+    answered()
     # The second turn holds the first answer's version, and nothing changed.
     assert second.value.status == 304
     assert asked == [None, first.value.headers["etag"]]
