@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial, wraps
+from html import escape
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,7 +31,6 @@ from django.template.context import make_context
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from articles import structured_data
@@ -296,9 +296,8 @@ class SharedPage:
         """The page for this reader: their own CSRF token in the form."""
         field = b""
         if self.has_form:
-            field = format_html(
-                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
-            ).encode()
+            token = escape(get_token(request)).encode()
+            field = b'<input type="hidden" name="csrfmiddlewaretoken" value="%s">' % token
         # A new response: its headers are written as they are, not merged into (as _private
         # and encoded() do, at a cost that counts on this path).
         response = HttpResponse(
@@ -408,6 +407,20 @@ def _private(response):
     patch_cache_control(response, private=True)
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+def stored_shared_page(request, slug: str, article_id_for) -> HttpResponse | None:
+    """The page for a plain anonymous reader from its stored shared copy, as
+    `cached_article_page` serves it; None when no copy is stored for the page the query asks
+    for (or none is kept for it, or the cache is off or away). Nothing is built here."""
+    variant = page_variant(request)
+    if variant is None or request.method not in ("GET", "HEAD"):
+        return None
+    copies = ArticleCopies.current(slug, article_id_for)
+    if copies is None:
+        return None
+    stored = copies.get(copies.key("split-page", variant))
+    return None if stored is None else stored.response(request)
 
 
 def cached_article_page(article_id_for):
