@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from comments.client import client_ip
 from comments.data_export import (
     LINK_HOURS,
     Subject,
@@ -20,7 +21,6 @@ from comments.data_export import (
 from comments.forms import DataRequestForm
 from comments.ratelimit import data_request_throttle
 from comments.signed_links import LinkInvalid
-from comments.views import _client_ip
 
 
 def _attachment(subject: Subject) -> HttpResponse:
@@ -46,7 +46,7 @@ def data_request(request):
     form = DataRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        retry_after = data_request_throttle(ip_address=_client_ip(request), email=email)
+        retry_after = data_request_throttle(ip_address=client_ip(request), email=email)
         if retry_after is not None:
             response = render(
                 request,

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from comments import services
+from comments.client import client_ip
 from comments.feedback import FORM_FEEDBACK, posted_tag
 from comments.forms import CommentEditForm
 from comments.locks import lock_timeout_seconds
@@ -17,7 +18,6 @@ from comments.models import Comment, commented_model
 from comments.ownership import edit_deadline, edit_window_open, is_author
 from comments.ratelimit import posting_throttle
 from comments.session import own_pending_add
-from comments.views import _client_ip
 from newsroom.locking import LockTimeout
 
 NOT_YOURS = (
@@ -86,7 +86,7 @@ def comment_edit(request, slug, pk):
         return _edit_page(request, context, status=status)
     staff = request.user.is_authenticated and request.user.is_staff
     if not staff:
-        retry_after = posting_throttle(ip_address=_client_ip(request), email=comment.author_email)
+        retry_after = posting_throttle(ip_address=client_ip(request), email=comment.author_email)
         if retry_after is not None:
             response = render(
                 request,
@@ -101,7 +101,7 @@ def comment_edit(request, slug, pk):
             comment_id=comment.pk,
             body=form.cleaned_data["body"],
             editor=request.user if request.user.is_authenticated else None,
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
             staff=staff,
         )
     except LockTimeout:

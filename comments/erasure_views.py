@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from comments import services
+from comments.client import client_ip
 from comments.erasure import (
     ERASE_LINK_HOURS,
     NEUTRAL_MESSAGE,
@@ -25,7 +26,6 @@ from comments.locks import lock_timeout_seconds
 from comments.models import Commenter
 from comments.ratelimit import posting_throttle
 from comments.signed_links import LinkInvalid
-from comments.views import _client_ip
 from newsroom.locking import LockTimeout
 from newsroom.mail import absolute_url, mail_queue
 
@@ -77,7 +77,7 @@ def guest_erase_request(request):
             status=400 if form.is_bound else 200,
         )
     address = form.cleaned_data["email"]
-    retry_after = posting_throttle(ip_address=_client_ip(request), email=address)
+    retry_after = posting_throttle(ip_address=client_ip(request), email=address)
     if retry_after is not None:
         response = render(
             request, "429.html", {"retry_after": retry_after, "what": "requests"}, status=429

@@ -9,8 +9,20 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, Model, OuterRef, Q, QuerySet, Sum, TextChoices
-from django.db.models.functions import Greatest, Lower
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextChoices,
+)
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -553,18 +565,33 @@ def _thread_recommends_lost(doomed: list[Comment]) -> dict[int, int]:
 
 def _recommendations_withdraw(recommendations: QuerySet[Recommendation]) -> None:
     """Take `recommendations` out of their comments' and threads' counts, before the rows go
-    with the readers who made them. Rows are updated comment first, then the thread's
-    top-level comment, as recommending does."""
-    for comment_id, parent_id, tree_id in recommendations.order_by("comment_id").values_list(
-        "comment_id", "comment__parent_id", "comment__tree_id"
-    ):
-        fewer = {"recommend_count": Greatest(F("recommend_count") - 1, 0)}
-        thread_fewer = {"thread_recommend_count": Greatest(F("thread_recommend_count") - 1, 0)}
-        if parent_id is None:
-            Comment.objects.filter(pk=comment_id).update(**fewer, **thread_fewer)
-            continue
-        Comment.objects.filter(pk=comment_id).update(**fewer)
-        Comment.objects.filter(tree_id=tree_id, parent=None).update(**thread_fewer)
+    with the readers who made them: four queries, however many there are.
+
+    Rows are locked as recommending locks them, a reply before its thread's top-level comment:
+    the recommended replies in id order, then the threads' top-level comments in id order. A
+    top-level comment's own count changes with its thread's, so no top-level row is held while
+    waiting for a reply that a reader recommending it could hold while waiting for that row.
+    """
+    withdrawn = recommendations.order_by()
+    replies = Comment.objects.filter(pk__in=withdrawn.values("comment_id"), parent__isnull=False)
+    roots = Comment.objects.filter(tree_id__in=withdrawn.values("comment__tree_id"), parent=None)
+    for rows in (replies, roots):
+        list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+    from_comment = withdrawn.filter(comment=OuterRef("pk")).values("comment_id")
+    from_thread = withdrawn.filter(comment__tree_id=OuterRef("tree_id")).values(
+        "comment__tree_id"
+    )
+    replies.update(recommend_count=_less("recommend_count", from_comment))
+    roots.update(
+        recommend_count=_less("recommend_count", from_comment),
+        thread_recommend_count=_less("thread_recommend_count", from_thread),
+    )
+
+
+def _less(field: str, taken: QuerySet) -> Greatest:
+    """`field` less the number of `taken` rows, never below 0. `taken` is filtered on an
+    OuterRef and grouped (values()) by the column it matches, so that it counts in one row."""
+    return Greatest(F(field) - Coalesce(Subquery(taken.annotate(n=Count("pk")).values("n")), 0), 0)
 
 
 @dataclass(frozen=True)

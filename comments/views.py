@@ -1,4 +1,3 @@
-import ipaddress
 import math
 from urllib.parse import urlencode
 
@@ -14,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comments import recommendations, services
+from comments.client import client_ip
 from comments.feedback import FORM_FEEDBACK, posted_tag, recommended_tag, reported_tag
 from comments.forms import (
     AUTHOR_COOKIE,
@@ -45,14 +45,6 @@ from comments.signed_links import LinkInvalid
 from comments.subscriptions import reply_subscription_create
 from comments.templatetags.comment_tags import approximate_wait
 from newsroom.locking import LockTimeout
-
-
-def _client_ip(request) -> str | None:
-    """REMOTE_ADDR, which newsroom's ForwardedForMiddleware sets from trusted proxies only."""
-    try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
-    except ValueError:
-        return None
 
 
 def _article(slug: str) -> Model:
@@ -174,7 +166,7 @@ def comment_post(request, slug):
             form.add_error(None, f"{RESERVED_MESSAGE} (Change it in your account settings.)")
             return _form_page(request, article, form)
 
-    ip_address = _client_ip(request)
+    ip_address = client_ip(request)
     if not staff:
         retry_after = posting_throttle(ip_address=ip_address, email=author_email)
         if retry_after is not None:
@@ -390,14 +382,14 @@ def comment_report(request, slug, pk):
     comment = get_object_or_404(Comment.objects.for_article(article).visible(), pk=pk)
     form = ReportForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        retry_after = report_throttle(ip_address=_client_ip(request))
+        retry_after = report_throttle(ip_address=client_ip(request))
         if retry_after is not None:
             return _too_many(request, article, retry_after, what="reports")
         result = services.report_create(
             comment=comment,
             reason=form.cleaned_data["reason"],
             detail=form.cleaned_data["detail"],
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
             account=request.user if request.user.is_authenticated else None,
             email=form.reporter_email(),
         )
@@ -476,7 +468,7 @@ def comment_recommend(request, slug, pk):
         }
         return render(request, "comments/comment_recommend.html", context)
     retry_after = recommendations.recommend_throttle(
-        ip_address=_client_ip(request), commenter=commenter
+        ip_address=client_ip(request), commenter=commenter
     )
     if retry_after is not None:
         if _wants_json(request):

@@ -6,7 +6,6 @@ import subprocess
 import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -83,12 +82,6 @@ def committing(django_capture_on_commit_callbacks):
             return function(*args, **kwargs)
 
     return run
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """A block whose on-commit callbacks run at its end, as a request's do when it commits."""
-    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture

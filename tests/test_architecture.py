@@ -5,6 +5,7 @@ Each forbidden import is written into a copy of the code, and lint-imports must 
 contract that passes whatever the code does would hold nothing.
 """
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,22 @@ def test_the_code_keeps_every_contract(code_copy):
     result = lint_imports(code_copy)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_no_module_imports_another_modules_private_name():
+    """A name that starts with an underscore belongs to its module: one that others need moves
+    to a public module of its own."""
+    imports = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGES):
+                    imports += [
+                        f"{path.relative_to(ROOT)}: from {node.module} import {alias.name}"
+                        for alias in node.names
+                        if alias.name.startswith("_") and not alias.name.startswith("__")
+                    ]
+    assert imports == []
 
 
 @pytest.mark.parametrize(

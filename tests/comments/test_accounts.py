@@ -46,13 +46,17 @@ def test_the_sign_up_page_is_in_the_site_layout(client):
 
 
 def test_a_newcomer_signs_up_verifies_and_comments_as_the_account(
-    client, mailoutbox, committed
+    client, mailoutbox, committing
 ):
     article = make_article()
-    with committed():
+
+    def sign_up():
         response = signup(client)
         # Queued, not sent during the request.
         assert mailoutbox == []
+        return response
+
+    response = committing(sign_up)
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     user = get_user_model().objects.get(email="newcomer@example.com")
@@ -98,11 +102,10 @@ def test_a_newcomer_signs_up_verifies_and_comments_as_the_account(
 
 
 def test_a_taken_address_gets_the_same_answer_and_its_owner_a_notice(
-    client, mailoutbox, committed
+    client, mailoutbox, committing
 ):
     make_reader(email="taken@example.com", display_name="First Owner")
-    with committed():
-        response = signup(client, email="taken@example.com", display_name="Second Comer")
+    response = committing(signup, client, email="taken@example.com", display_name="Second Comer")
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     assert get_user_model().objects.filter(email="taken@example.com").count() == 1
@@ -126,10 +129,9 @@ def test_an_invalid_address_is_refused_with_a_message(client, email):
 @pytest.mark.parametrize(
     "name", ["Moderator", "ＭＯＤＥＲＡＴＯＲ", "m o d e r a t o r", "Modérator", "M\u043ederator"]
 )
-def test_a_reserved_display_name_is_refused_at_sign_up(client, name, mailoutbox, committed):
+def test_a_reserved_display_name_is_refused_at_sign_up(client, name, mailoutbox, committing):
     ReservedName.objects.create(name="moderator")
-    with committed():
-        response = signup(client, display_name=name)
+    response = committing(signup, client, display_name=name)
     assert response.status_code == 200
     assert "reserved" in response.content.decode()
     assert not get_user_model().objects.exists()
@@ -143,9 +145,8 @@ def test_a_display_name_with_a_control_character_is_refused(client):
 
 
 @pytest.mark.parametrize("key", ["nonsense", "MQ:1tampered:abcdef", "A" * 300])
-def test_a_tampered_verification_link_gets_a_clear_page(client, key, mailoutbox, committed):
-    with committed():
-        signup(client)
+def test_a_tampered_verification_link_gets_a_clear_page(client, key, mailoutbox, committing):
+    committing(signup, client)
     client.logout()
     real = link_in(mailoutbox[0])
     for url in (reverse("account_confirm_email", args=[key]), real[:-4] + "xxx/"):
@@ -156,10 +157,9 @@ def test_a_tampered_verification_link_gets_a_clear_page(client, key, mailoutbox,
     assert not EmailAddress.objects.filter(verified=True).exists()
 
 
-def test_a_tampered_password_reset_link_gets_a_clear_page(client, mailoutbox, committed):
+def test_a_tampered_password_reset_link_gets_a_clear_page(client, mailoutbox, committing):
     make_reader(email="forgetful@example.com")
-    with committed():
-        client.post(reverse("account_reset_password"), {"email": "forgetful@example.com"})
+    committing(client.post, reverse("account_reset_password"), {"email": "forgetful@example.com"})
     [mail] = mailoutbox
     link = link_in(mail)
     page = client.get(link[:-6] + "zzzzz/", follow=True)
@@ -168,15 +168,15 @@ def test_a_tampered_password_reset_link_gets_a_clear_page(client, mailoutbox, co
 
 
 def test_a_password_reset_never_says_whether_an_address_has_an_account(
-    client, mailoutbox, committed
+    client, mailoutbox, committing
 ):
     make_reader(email="known@example.com")
-    with committed():
-        known = client.post(reverse("account_reset_password"), {"email": "known@example.com"})
-    with committed():
-        unknown = client.post(
-            reverse("account_reset_password"), {"email": "nobody@example.com"}
-        )
+    known = committing(
+        client.post, reverse("account_reset_password"), {"email": "known@example.com"}
+    )
+    unknown = committing(
+        client.post, reverse("account_reset_password"), {"email": "nobody@example.com"}
+    )
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
     # Each address gets a mail (allauth tells an unknown one that it has no account); only
@@ -195,12 +195,11 @@ def test_asking_a_code_for_an_unknown_address_answers_the_same(client, mailoutbo
     assert known["Location"] == unknown["Location"]
 
 
-def test_signing_in_by_a_code_sent_by_email(client, mailoutbox, committed):
+def test_signing_in_by_a_code_sent_by_email(client, mailoutbox, committing):
     reader = make_reader(email="coder@example.com")
-    with committed():
-        response = client.post(
-            reverse("account_request_login_code"), {"email": "coder@example.com"}
-        )
+    response = committing(
+        client.post, reverse("account_request_login_code"), {"email": "coder@example.com"}
+    )
     assert response.status_code == 302
     [mail] = mailoutbox
     code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mail.body, re.MULTILINE)[1]
@@ -351,14 +350,13 @@ class TestStaff:
 
 
 def test_a_new_email_address_is_verified_before_it_replaces_the_old(
-    client, mailoutbox, committed
+    client, mailoutbox, committing
 ):
     reader = make_reader(email="old@example.com")
     client.force_login(reader)
-    with committed():
-        response = client.post(
-            reverse("account_email"), {"email": "new@example.com", "action_add": ""}
-        )
+    response = committing(
+        client.post, reverse("account_email"), {"email": "new@example.com", "action_add": ""}
+    )
     assert response.status_code == 302
     reader.refresh_from_db()
     assert reader.email == "old@example.com"
@@ -388,7 +386,7 @@ def test_changing_the_password(client):
 
 
 def test_a_mail_server_that_cannot_be_reached_costs_the_reader_nothing(
-    client, settings, committed, caplog
+    client, settings, committing, caplog
 ):
     """The request only queues the mail; the worker's attempts fail, are retried and logged,
     and the reader has their account and the page that says a mail is on its way."""
@@ -402,8 +400,9 @@ def test_a_mail_server_that_cannot_be_reached_costs_the_reader_nothing(
         }
     }
     settings.EMAIL_RETRY_DELAYS = [0]
-    with committed():
-        response = signup(client, email="unlucky@example.com", display_name="Unlucky Reader")
+    response = committing(
+        signup, client, email="unlucky@example.com", display_name="Unlucky Reader"
+    )
     assert response.status_code == 302
     page = client.get(response["Location"])
     assert page.status_code == 200
@@ -418,13 +417,12 @@ def test_a_mail_server_that_cannot_be_reached_costs_the_reader_nothing(
 
 @pytest.mark.parametrize("part", [0, 1, 2], ids=["address", "timestamp", "signature"])
 def test_a_verification_link_with_any_part_changed_verifies_nothing(
-    client, mailoutbox, committed, part
+    client, mailoutbox, committing, part
 ):
     """The key is "address id:timestamp:signature"; another reader's address id, an other
     time or a changed signature each get the clear page, and no address is verified."""
     make_reader(verified=False)
-    with committed():
-        signup(client)
+    committing(signup, client)
     client.logout()
     link = link_in(mailoutbox[0])
     prefix, key, _ = link.rsplit("/", 2)
@@ -441,12 +439,11 @@ def test_a_verification_link_with_any_part_changed_verifies_nothing(
 
 @pytest.mark.parametrize("part", ["account", "token"])
 def test_a_password_reset_link_with_any_part_changed_resets_nothing(
-    client, mailoutbox, committed, part
+    client, mailoutbox, committing, part
 ):
     make_reader(email="other@example.com")
     owner = make_reader(email="owner@example.com")
-    with committed():
-        client.post(reverse("account_reset_password"), {"email": "owner@example.com"})
+    committing(client.post, reverse("account_reset_password"), {"email": "owner@example.com"})
     link = link_in(mailoutbox[0])
     prefix, key, _ = link.rsplit("/", 2)
     account, token = key.split("-", 1)
@@ -462,10 +459,9 @@ def test_a_password_reset_link_with_any_part_changed_resets_nothing(
     assert owner.check_password("a long passphrase 1")
 
 
-def test_a_wrong_sign_in_code_is_refused_with_a_message(client, mailoutbox, committed):
+def test_a_wrong_sign_in_code_is_refused_with_a_message(client, mailoutbox, committing):
     make_reader(email="coder@example.com")
-    with committed():
-        client.post(reverse("account_request_login_code"), {"email": "coder@example.com"})
+    committing(client.post, reverse("account_request_login_code"), {"email": "coder@example.com"})
     real = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mailoutbox[0].body, re.MULTILINE)[1]
     wrong = "AAAA-AAAA" if real != "AAAA-AAAA" else "BBBB-BBBB"
     response = client.post(reverse("account_confirm_login_code"), {"code": wrong})

@@ -53,7 +53,7 @@ class TestAccountErase:
         page = client.get(reverse("comments:settings"))
         assert reverse("comments:account_erase") in page.text
 
-    def test_the_password_confirms_and_everything_goes(self, client, mailoutbox, committed):
+    def test_the_password_confirms_and_everything_goes(self, client, mailoutbox, committing):
         reader = make_reader(email="ada@example.com")
         commenter = reader.commenter
         article = make_article()
@@ -72,8 +72,9 @@ class TestAccountErase:
         client.force_login(reader)
         assert client.get(reverse("comments:account_erase")).status_code == 200
 
-        with committed():
-            response = client.post(reverse("comments:account_erase"), {"password": PASSWORD})
+        response = committing(
+            client.post, reverse("comments:account_erase"), {"password": PASSWORD}
+        )
 
         assert response.status_code == 200
         assert "Your data is erased" in response.text
@@ -93,12 +94,11 @@ class TestAccountErase:
         # Signed out: the session went with the account.
         assert client.get(reverse("comments:settings")).status_code == 302
 
-    def test_a_wrong_password_erases_nothing(self, client, mailoutbox, committed):
+    def test_a_wrong_password_erases_nothing(self, client, mailoutbox, committing):
         reader = make_reader()
         comment = make_comment(make_article(), commenter=reader.commenter)
         client.force_login(reader)
-        with committed():
-            response = client.post(reverse("comments:account_erase"), {"password": "wrong"})
+        response = committing(client.post, reverse("comments:account_erase"), {"password": "wrong"})
         assert response.status_code == 400
         assert "That is not your password. Nothing was erased." in response.text
         assert personal(comment)[0] == Comment.Status.PUBLISHED
@@ -131,7 +131,7 @@ class TestGuestErase:
     def ask(self, client, address):
         return client.post(reverse("comments:guest_erase"), {"email": address}, follow=True)
 
-    def test_a_link_is_mailed_and_its_confirmation_erases(self, client, mailoutbox, committed):
+    def test_a_link_is_mailed_and_its_confirmation_erases(self, client, mailoutbox, committing):
         article, first, second, answer = self.guest_comments()
         commenter = commenter_for_email(email="grace@example.com", display_name="Grace")
         Comment.objects.filter(pk=first.pk).update(commenter=commenter)
@@ -141,8 +141,7 @@ class TestGuestErase:
         )
         assert client.get(reverse("comments:guest_erase")).status_code == 200
 
-        with committed():
-            page = self.ask(client, "grace@example.com")
+        page = committing(self.ask, client, "grace@example.com")
 
         assert NEUTRAL_MESSAGE in page.text
         [mail] = mailoutbox
@@ -155,8 +154,7 @@ class TestGuestErase:
         assert "Erase your comments?" in confirm.text
         assert personal(first)[0] == Comment.Status.PUBLISHED  # a GET changes nothing
 
-        with committed():
-            done = client.post(f"/{path}")
+        done = committing(client.post, f"/{path}")
 
         assert done.status_code == 200
         assert personal(first) == ERASED
@@ -173,23 +171,20 @@ class TestGuestErase:
         assert client.get(f"/{path}").status_code == 400
 
     def test_an_address_with_nothing_stored_gets_the_same_answer_and_no_mail(
-        self, client, mailoutbox, committed
+        self, client, mailoutbox, committing
     ):
         self.guest_comments()
-        with committed():
-            known = self.ask(client, "grace@example.com")
-        with committed():
-            unknown = self.ask(client, "nobody@example.com")
+        known = committing(self.ask, client, "grace@example.com")
+        unknown = committing(self.ask, client, "nobody@example.com")
         assert known.status_code == unknown.status_code == 200
         assert NEUTRAL_MESSAGE in unknown.text
         assert without_csrf(known.text) == without_csrf(unknown.text)
         assert [mail.to for mail in mailoutbox] == [["grace@example.com"]]
 
-    def test_an_accounts_comments_are_not_a_guests_to_erase(self, client, mailoutbox, committed):
+    def test_an_accounts_comments_are_not_a_guests_to_erase(self, client, mailoutbox, committing):
         reader = make_reader(email="acct@example.com")
         make_comment(make_article(), commenter=reader.commenter, author_email="acct@example.com")
-        with committed():
-            self.ask(client, "acct@example.com")
+        committing(self.ask, client, "acct@example.com")
         assert mailoutbox == []
 
     def test_a_bad_address_comes_back_with_the_error(self, client):

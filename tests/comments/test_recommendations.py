@@ -126,6 +126,39 @@ class TestRecommendationSet:
         assert counts(root) == (0, 1)
         assert list(Recommendation.objects.values_list("commenter", flat=True)) == [ada.pk]
 
+    @pytest.mark.parametrize("replies", [2, 5])
+    def test_erasure_withdraws_many_recommendations_in_a_fixed_number_of_queries(
+        self, replies, django_assert_num_queries
+    ):
+        article = make_article()
+        first, second = make_comment(article), make_comment(article)
+        first_replies = [make_comment(article, parent=first) for _ in range(replies)]
+        nested = make_comment(article, parent=first_replies[0])
+        second_replies = [make_comment(article, parent=second) for _ in range(replies)]
+        user = make_reader()
+        _, guest = verified_guest_client(user.email)
+        _, bob = signed_in_client()
+        for comment in (first, *first_replies, nested, *second_replies):
+            recommendation_set(comment=comment, commenter=user.commenter, recommended=True)
+        # The reader's guest record under the same address recommended a reply too.
+        recommendation_set(comment=first_replies[0], commenter=guest, recommended=True)
+        for comment in (nested, second):
+            recommendation_set(comment=comment, commenter=bob, recommended=True)
+        assert counts(first) == (1, replies + 4)
+        assert counts(first_replies[0]) == (2, replies + 4)
+        assert counts(nested) == (2, replies + 4)
+        assert counts(second) == (1, replies + 1)
+
+        with django_assert_num_queries(37):
+            commenter_erase(commenter=user.commenter, email=user.email, user=user)
+
+        assert counts(first) == (0, 1)
+        assert [counts(reply) for reply in first_replies] == [(0, 1)] * replies
+        assert counts(nested) == (1, 1)
+        assert counts(second) == (1, 1)
+        assert [counts(reply) for reply in second_replies] == [(0, 1)] * replies
+        assert list(Recommendation.objects.values_list("commenter", flat=True)) == [bob.pk] * 2
+
     def test_the_readers_own_recommendations_with_their_counts(self, django_assert_num_queries):
         article = make_article()
         first, second, elsewhere = (

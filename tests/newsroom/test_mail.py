@@ -26,17 +26,6 @@ def a_mail(**changes) -> dict:
     return {"to": READER, "subject": "Your comment", "text": "Thank you.", **changes}
 
 
-@pytest.fixture
-def queue_committed(django_capture_on_commit_callbacks):
-    """mail_queue in a transaction that commits, as a request's does."""
-
-    def queue(**mail):
-        with django_capture_on_commit_callbacks(execute=True):
-            mail_queue(**mail)
-
-    return queue
-
-
 def mail_records(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.name == "newsroom.mail"]
 
@@ -68,12 +57,12 @@ def test_a_transaction_that_rolls_back_sends_nothing(django_capture_on_commit_ca
 
 @pytest.mark.django_db
 def test_the_mail_has_a_plain_text_and_an_html_alternative_and_the_given_headers(
-    settings, queue_committed
+    settings, committing
 ):
     settings.DEFAULT_FROM_EMAIL = "Newsroom <news@example.org>"
     headers = {"List-Unsubscribe": "<https://news.example.org/unsubscribe/abc>"}
 
-    queue_committed(**a_mail(html="<p>Thank you.</p>", headers=headers))
+    committing(mail_queue, **a_mail(html="<p>Thank you.</p>", headers=headers))
 
     [message] = mail.outbox
     assert message.from_email == "Newsroom <news@example.org>"
@@ -85,8 +74,8 @@ def test_the_mail_has_a_plain_text_and_an_html_alternative_and_the_given_headers
 
 
 @pytest.mark.django_db
-def test_a_mail_without_html_is_plain_text(queue_committed):
-    queue_committed(**a_mail())
+def test_a_mail_without_html_is_plain_text(committing):
+    committing(mail_queue, **a_mail())
 
     [message] = mail.outbox
     assert message.alternatives == []
@@ -195,10 +184,10 @@ def test_make_run_says_which_smtp_server_mail_goes_through():
 
 
 @pytest.mark.django_db
-def test_mail_goes_out_through_smtp(settings, smtp_server, queue_committed):
+def test_mail_goes_out_through_smtp(settings, smtp_server, committing):
     settings.MAILERS = smtp_server.mailers()
 
-    queue_committed(**a_mail(html="<p>Thank you.</p>"))
+    committing(mail_queue, **a_mail(html="<p>Thank you.</p>"))
 
     [(recipients, message)] = smtp_server.wait_for_messages(1)
     assert recipients == [READER]
@@ -210,14 +199,14 @@ def test_mail_goes_out_through_smtp(settings, smtp_server, queue_committed):
     "refusal", ["550 5.1.1 <reader@example.org>: no such user", "451 4.3.2 Try again later"]
 )
 def test_a_refused_mail_is_retried_then_logged_as_failed(
-    settings, smtp_server, caplog, queue_committed, refusal
+    settings, smtp_server, caplog, committing, refusal
 ):
     settings.MAILERS = smtp_server.mailers()
     settings.EMAIL_RETRY_DELAYS = [60, 300]
     smtp_server.refusal = refusal
 
     with caplog.at_level(logging.INFO):
-        queue_committed(**a_mail())  # returns: the caller never fails because of the mail
+        committing(mail_queue, **a_mail())  # returns: the caller never fails because of the mail
 
     assert smtp_server.attempts == 3
     assert smtp_server.messages == []
@@ -236,14 +225,14 @@ def test_a_refused_mail_is_retried_then_logged_as_failed(
 
 @pytest.mark.django_db
 def test_a_stalled_server_times_out_and_the_mail_is_retried_then_logged(
-    settings, smtp_server, caplog, queue_committed
+    settings, smtp_server, caplog, committing
 ):
     settings.MAILERS = smtp_server.mailers(timeout=1)
     settings.EMAIL_RETRY_DELAYS = [60]
     smtp_server.stalling = True
 
     started = time.monotonic()
-    queue_committed(**a_mail())
+    committing(mail_queue, **a_mail())
     elapsed = time.monotonic() - started
 
     assert smtp_server.attempts == 2
@@ -256,7 +245,7 @@ def test_a_stalled_server_times_out_and_the_mail_is_retried_then_logged(
 
 
 @pytest.mark.django_db
-def test_a_server_that_is_not_there_is_retried_then_logged(settings, caplog, queue_committed):
+def test_a_server_that_is_not_there_is_retried_then_logged(settings, caplog, committing):
     with socket_nobody_listens_on() as port:
         settings.MAILERS = {
             "default": {
@@ -265,7 +254,7 @@ def test_a_server_that_is_not_there_is_retried_then_logged(settings, caplog, que
             }
         }
         settings.EMAIL_RETRY_DELAYS = [0]
-        queue_committed(**a_mail())
+        committing(mail_queue, **a_mail())
 
     records = mail_records(caplog)
     assert [record.levelname for record in records] == ["WARNING", "ERROR"]
