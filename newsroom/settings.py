@@ -198,7 +198,7 @@ CACHES = {
 }
 # Sessions live in the database only: a sign-out deletes the row and is final, and a restart
 # or an outage of Redis signs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "newsroom.sessions"
 
 # Seconds an article page stays in the cache for anonymous readers; 0 turns the page cache off.
 ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)

@@ -4,9 +4,7 @@ signed out or back in."""
 
 import pytest
 import redis
-from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
 
@@ -122,22 +120,6 @@ def test_a_sign_out_while_redis_is_away_is_final(settings, redis_server, editor)
     returning = Client()
     returning.cookies["sessionid"] = cookie
     assert not signed_in(returning)
-
-
-def test_sessions_work_through_the_async_api():
-    async def write() -> str:
-        session = SessionStore()
-        await session.aset("comments_own_pending", [7])
-        await session.asave()
-        return session.session_key
-
-    async def read(key: str):
-        session = SessionStore(key)
-        await session.aload()
-        return await session.aget("comments_own_pending")
-
-    key = async_to_sync(write)()
-    assert async_to_sync(read)(key) == [7]
 
 
 def test_a_removal_while_redis_is_away_stays_removed_when_it_comes_back_with_its_data(

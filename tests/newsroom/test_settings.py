@@ -39,7 +39,7 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
         "redis://127.0.0.1:6379/3",
         "newsroom.redis_cache.PooledRedisCache",
         "redis://127.0.0.1:6379/3",
-        "django.contrib.sessions.backends.db",
+        "newsroom.sessions",
     ]
 
 
@@ -71,7 +71,7 @@ def test_without_redis_the_caches_are_local_memory_apart_and_sessions_in_the_dat
         "django.core.cache.backends.locmem.LocMemCache",
         "counters",
         "100000",
-        "django.contrib.sessions.backends.db",
+        "newsroom.sessions",
     ]
 
 
