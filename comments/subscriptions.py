@@ -9,8 +9,9 @@ to be mailed, under the commenter's row lock, which the mail batches take too.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from comments.models import Comment, Commenter, ReplyMailPreference, ReplyNotice, ReplySubscription
 from comments.signed_links import link_read, link_sign
@@ -61,10 +62,54 @@ class AccountCommenting:
     subscribe_by_default: bool
 
 
+def user_with_account_commenting(user_model, user_id):
+    """The user `user_id` (None when there is none), with what `account_commenting` returns
+    read in the same query: the authentication backends load a signed-in user so, on every
+    request (comments/auth_backends.py).
+
+    One SQL statement written once: the ORM's building of the same query with its two joins
+    costs four times the query itself (0.48 ms against 0.1 on SQLite).
+    """
+    users = user_model._default_manager
+    connection = connections[users.db]
+    return next(iter(users.raw(_user_select(connection.alias, user_model), [user_id])), None)
+
+
+@cache
+def _user_select(alias: str, user_model) -> str:
+    name = connections[alias].ops.quote_name
+
+    def column(model, field: str) -> str:
+        return f"{name(model._meta.db_table)}.{name(model._meta.get_field(field).column)}"
+
+    users = name(user_model._meta.db_table)
+    commenters = name(Commenter._meta.db_table)
+    preferences = name(ReplyMailPreference._meta.db_table)
+    # Names from the models, quoted; the id is a parameter.
+    return (
+        f"SELECT {users}.*,"  # noqa: S608
+        f" {column(Commenter, 'display_name')} AS commenting_display_name,"
+        f" {column(ReplyMailPreference, 'subscribe_by_default')} AS commenting_subscribes"
+        f" FROM {users}"
+        f" LEFT JOIN {commenters}"
+        f" ON {column(Commenter, 'user')} = {users}.{name(user_model._meta.pk.column)}"
+        f" LEFT JOIN {preferences}"
+        f" ON {column(ReplyMailPreference, 'commenter')} = {column(Commenter, 'id')}"
+        f" WHERE {users}.{name(user_model._meta.pk.column)} = %s"
+    )
+
+
 def account_commenting(user) -> AccountCommenting:
-    """The account's name and reply-mail default for its comment form, in one query of the two
-    fields, kept on `user` for the rest of the request: the form reads both."""
+    """The account's name and reply-mail default for its comment form, kept on `user` for the
+    rest of the request (the form reads both): read with the user when it was loaded through
+    `user_with_account_commenting`, else in one query of the two fields."""
     known = getattr(user, "_account_commenting", None)
+    if known is None and hasattr(user, "commenting_display_name"):
+        known = AccountCommenting(
+            display_name=user.commenting_display_name or "",
+            subscribe_by_default=bool(user.commenting_subscribes),
+        )
+        user._account_commenting = known
     if known is None:
         row = (
             Commenter.objects.filter(user=user)

@@ -257,8 +257,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # code sent by email; an address must be verified before its account may comment. allauth's
 # rate limits are on (its defaults), counted in the default cache.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "comments.auth_backends.ModelBackend",
+    "comments.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_ADAPTER = "comments.accounts.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "comments.accounts.SignupForm"}

@@ -291,9 +291,9 @@ def test_a_signed_in_reader_gets_the_cached_discussion_around_a_page_of_their_ow
     get(Client(), article)
     user = get_user_model().objects.create_user("editor", password="x" * 20)
     client.force_login(user)
-    # The session, the user and the name the form comments under (the account's commenter):
-    # the article and the discussion come from the cache.
-    with django_assert_num_queries(3):
+    # The session, and the user with the name the form comments under (the account's
+    # commenter): the article and the discussion come from the cache.
+    with django_assert_num_queries(2):
         html = get(client, article).content.decode()
     assert html.partition("</head>")[2].count("Opinion number") == 20
     assert "Commenting as <strong>editor</strong>" in html
