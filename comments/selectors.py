@@ -8,9 +8,12 @@ comments/layout.py, so the number of queries stays fixed whatever the number of 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 
 from comments.identity import STAFF_BADGE
@@ -198,16 +201,43 @@ def editors_picks(*, article, limit: int = PICKS_SHOWN) -> list[Pick]:
     return [Pick(*row) for row in rows]
 
 
-def own_pending_comments(*, article, ids: Collection[int]) -> list[tuple]:
+class OwnPending(NamedTuple):
+    pk: int
+    parent_id: int | None
+    author_name: str
+    body: str
+
+
+def own_pending_comments(*, article, ids: Collection[int]) -> list[OwnPending]:
     """The reader's own comments on `article` still awaiting moderation (`ids`, from their
-    session), oldest first, as rows of the fields the page shows (`pk`, `parent_id`,
-    `author_name`, `body`): no query when there are none."""
+    session), oldest first, as rows of the fields the page shows: no query when there are none.
+
+    Read on every page such a reader opens, in one SQL statement written once: the ORM's
+    building of the query costs twice the query itself.
+    """
     if not ids:
         return []
-    return list(
-        Comment.objects.filter(article=article, pk__in=ids, status=Comment.Status.PENDING)
-        .order_by("pk")
-        .values_list("pk", "parent_id", "author_name", "body", named=True)
+    connection = connections[router.db_for_read(Comment)]
+    params = [getattr(article, "pk", article), Comment.Status.PENDING.value, *map(int, ids)]
+    with connection.cursor() as cursor:
+        cursor.execute(_own_pending_select(connection.alias, len(ids)), params)
+        return [OwnPending(*row) for row in cursor.fetchall()]
+
+
+@cache
+def _own_pending_select(alias: str, count: int) -> str:
+    name = connections[alias].ops.quote_name
+
+    def column(field: str) -> str:
+        return name(Comment._meta.get_field(field).column)
+
+    fields = ", ".join(column(field) for field in ("id", "parent", "author_name", "body"))
+    ids = ", ".join(["%s"] * count)
+    # Names from the model, quoted; the values are parameters.
+    return (
+        f"SELECT {fields} FROM {name(Comment._meta.db_table)}"  # noqa: S608
+        f" WHERE {column('article')} = %s AND {column('status')} = %s AND {column('id')} IN ({ids})"
+        f" ORDER BY {column('id')}"
     )
 
 
