@@ -18,10 +18,14 @@ import logging
 import threading
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
+from django.utils.connection import ConnectionProxy
 
 from newsroom.redis_cache import CACHE_ERRORS
+
+# The cache of page copies, which may evict them (settings.CACHES).
+cache = ConnectionProxy(caches, "pages")
 
 logger = logging.getLogger(__name__)
 

@@ -24,12 +24,13 @@ from html import escape
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpResponse
 from django.template import engines
 from django.template.context import make_context
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.connection import ConnectionProxy
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 
@@ -42,6 +43,9 @@ from newsroom.csrf import get_token
 from newsroom.redis_cache import CACHE_ERRORS
 from newsroom.split_gzip import Deflated, gzip_joined, joined
 from newsroom.templatetags.page_parts import FRAME, PART_AT
+
+# The cache of page copies, which may evict them (settings.CACHES).
+cache = ConnectionProxy(caches, "pages")
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,15 @@ import logging
 import time
 from functools import wraps
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
+from django.utils.connection import ConnectionProxy
 from django.utils.http import http_date
 
 from newsroom.redis_cache import CACHE_ERRORS
+
+# The validators' records live with the page copies, a cache that may evict them.
+cache = ConnectionProxy(caches, "pages")
 
 logger = logging.getLogger(__name__)
 

@@ -164,36 +164,37 @@ if DATABASE_REPLICA_URL:
     DATABASE_ROUTERS = ["newsroom.db.ReplicaRouter"]
     MIDDLEWARE.append("newsroom.db.ReplicaReadsMiddleware")
 
-# Cache: Redis when REDIS_URL is set, local memory otherwise. The default cache holds page
-# copies and may evict them; the rate-limit and sign-in counters have a cache of their own
-# (COUNTERS_REDIS_URL, the same Redis by default), which a flood of pages cannot empty.
+# Caches: Redis when REDIS_URL is set, local memory otherwise.
+# - "pages" holds the article pages' copies and may evict them (REDIS_URL).
+# - "counters" holds the rate-limit and sign-in counters and the moderators' alert claims, which
+#   a flood of pages cannot empty (COUNTERS_REDIS_URL, the same Redis by default).
+# - "default", in the same store as the counters, is where libraries keep state of their own:
+#   allauth its rate limits. While its Redis is away, each process keeps that state in memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 COUNTERS_REDIS_URL = os.environ.get("COUNTERS_REDIS_URL", "") or REDIS_URL
 
 
-def redis_cache(url: str) -> dict:
-    return {
-        "BACKEND": "newsroom.redis_cache.PooledRedisCache",
-        "LOCATION": url,
-        "KEY_PREFIX": "newsroom",
-    }
+def redis_cache(url: str, backend: str = "newsroom.redis_cache.PooledRedisCache") -> dict:
+    return {"BACKEND": backend, "LOCATION": url, "KEY_PREFIX": "newsroom"}
 
 
+COUNTERS_IN_MEMORY = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "counters",
+    # Counters are only made by posts and sign-ins, a few hundred bytes each.
+    "OPTIONS": {"MAX_ENTRIES": 100_000},
+}
 CACHES = {
     "default": (
+        redis_cache(COUNTERS_REDIS_URL, "newsroom.redis_cache.LocalFallbackRedisCache")
+        if COUNTERS_REDIS_URL
+        else COUNTERS_IN_MEMORY
+    ),
+    "counters": redis_cache(COUNTERS_REDIS_URL) if COUNTERS_REDIS_URL else COUNTERS_IN_MEMORY,
+    "pages": (
         redis_cache(REDIS_URL)
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
-    ),
-    "counters": (
-        redis_cache(COUNTERS_REDIS_URL)
-        if COUNTERS_REDIS_URL
-        else {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "counters",
-            # Counters are only made by posts and sign-ins, a few hundred bytes each.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
     ),
 }
 # Sessions live in the database only: a sign-out deletes the row and is final, and a restart
@@ -255,7 +256,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Readers' accounts (django-allauth): sign-in by email address, with a password or a one-time
 # code sent by email; an address must be verified before its account may comment. allauth's
-# rate limits are on (its defaults), counted in the default cache.
+# rate limits are on (its defaults), counted in the default cache, with the counters.
 AUTHENTICATION_BACKENDS = [
     "comments.auth_backends.ModelBackend",
     "comments.auth_backends.AuthenticationBackend",

@@ -35,7 +35,7 @@ def _clear_cache():
     from newsroom.ratelimit import local_counters
 
     def clear():
-        for alias in ("default", "counters"):
+        for alias in ("default", "counters", "pages"):
             caches[alias].clear()
         local_pages.clear()
         local_counters.clear()

@@ -12,7 +12,7 @@ from articles.cache import missed_bumps
 from articles.page_cache import local_pages
 from comments.models import Comment, Report
 from comments.services import comments_remove
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_reader
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,8 @@ AWAY = "redis://127.0.0.1:1/0"
 def use_redis(settings, url: str) -> None:
     settings.REDIS_URL = url
     backend = {"BACKEND": "newsroom.redis_cache.PooledRedisCache", "LOCATION": url}
-    settings.CACHES = {"default": backend, "counters": backend}
+    fallback = {**backend, "BACKEND": "newsroom.redis_cache.LocalFallbackRedisCache"}
+    settings.CACHES = {"default": fallback, "counters": backend, "pages": backend}
 
 
 @pytest.fixture
@@ -168,3 +169,27 @@ def test_a_worker_that_only_saw_the_outage_puts_the_old_copies_out_of_reach(
 
     redis_server.start()
     assert "Soon removed." not in Client().get(url).content.decode()
+
+
+@pytest.mark.usefixtures("redis_away")
+def test_a_reader_signs_in_and_allauths_limit_is_kept_in_the_process(caplog):
+    """allauth keeps its rate limits in the default cache: with its Redis away, each process
+    keeps them in memory, and a sign-in neither fails nor escapes the limit."""
+    make_reader(email="ann@example.org")
+
+    def sign_in(client, password):
+        return client.post(
+            reverse("account_login"), {"login": "ann@example.org", "password": password}
+        )
+
+    reader = Client()
+    assert sign_in(reader, "a long passphrase 1").status_code == 302
+    assert reader.get(reverse("comments:settings")).status_code == 200
+    assert "cache away" in caplog.text
+
+    guesser = Client()
+    for _ in range(5):
+        assert "Too many failed login attempts" not in sign_in(guesser, "wrong").content.decode()
+    refused = sign_in(guesser, "a long passphrase 1")
+    assert "Too many failed login attempts" in refused.content.decode()
+    assert "_auth_user_id" not in guesser.session

@@ -34,7 +34,7 @@ def test_healthz_reports_a_failing_database_with_503(client):
 
 @pytest.mark.django_db
 def test_healthz_reports_a_failing_cache_with_503(client, settings):
-    settings.CACHES = {**settings.CACHES, "default": AWAY}
+    settings.CACHES = {**settings.CACHES, "pages": AWAY}
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json() == {
@@ -55,13 +55,13 @@ def test_healthz_reports_a_failing_counter_store_with_503(client, settings):
 def test_checks_running_at_once_do_not_disturb_each_other(settings, redis_url):
     # Against Redis, as between gunicorn workers: each check waits on the network.
     settings.CACHES = {
-        "default": {"BACKEND": "newsroom.redis_cache.PooledRedisCache", "LOCATION": redis_url}
+        "pages": {"BACKEND": "newsroom.redis_cache.PooledRedisCache", "LOCATION": redis_url}
     }
-    assert _cache_ok()
+    assert _cache_ok("pages")
     results = []
 
     def check_many():
-        results.extend(_cache_ok() for _ in range(300))
+        results.extend(_cache_ok("pages") for _ in range(300))
 
     threads = [threading.Thread(target=check_many) for _ in range(8)]
     for thread in threads:

@@ -28,8 +28,8 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
         },
         "from django.conf import settings as s; c = s.CACHES; "
         "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], "
-        "c['default']['BACKEND'], c['default']['LOCATION'], "
-        "c['counters']['BACKEND'], c['counters']['LOCATION'], s.SESSION_ENGINE)",
+        "*(c[alias][key] for alias in ('pages', 'counters', 'default') "
+        "for key in ('BACKEND', 'LOCATION')), s.SESSION_ENGINE)",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -38,6 +38,9 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
         "newsroom.redis_cache.PooledRedisCache",
         "redis://127.0.0.1:6379/3",
         "newsroom.redis_cache.PooledRedisCache",
+        "redis://127.0.0.1:6379/3",
+        # Where allauth keeps its rate limits: with the counters, forgiving Redis going away.
+        "newsroom.redis_cache.LocalFallbackRedisCache",
         "redis://127.0.0.1:6379/3",
         "newsroom.sessions",
     ]
@@ -51,18 +54,23 @@ def test_the_counters_may_have_a_redis_of_their_own():
             "COUNTERS_REDIS_URL": "redis://counters:6379/0",
         },
         "from django.conf import settings as s; "
-        "print(s.CACHES['default']['LOCATION'], s.CACHES['counters']['LOCATION'])",
+        "print(*(s.CACHES[alias]['LOCATION'] for alias in ('pages', 'counters', 'default')))",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["redis://cache:6379/0", "redis://counters:6379/0"]
+    assert result.stdout.split() == [
+        "redis://cache:6379/0",
+        "redis://counters:6379/0",
+        "redis://counters:6379/0",
+    ]
 
 
 def test_without_redis_the_caches_are_local_memory_apart_and_sessions_in_the_database():
     result = django_process(
         {"DJANGO_SECRET_KEY": "x" * 50},
         "from django.conf import settings as s; c = s.CACHES; "
-        "print(c['default']['BACKEND'], c['default']['LOCATION'], c['counters']['BACKEND'], "
-        "c['counters']['LOCATION'], c['counters']['OPTIONS']['MAX_ENTRIES'], s.SESSION_ENGINE)",
+        "print(c['pages']['BACKEND'], c['pages']['LOCATION'], c['counters']['BACKEND'], "
+        "c['counters']['LOCATION'], c['counters']['OPTIONS']['MAX_ENTRIES'], "
+        "c['default'] == c['counters'], s.SESSION_ENGINE)",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -71,6 +79,7 @@ def test_without_redis_the_caches_are_local_memory_apart_and_sessions_in_the_dat
         "django.core.cache.backends.locmem.LocMemCache",
         "counters",
         "100000",
+        "True",
         "newsroom.sessions",
     ]
 
