@@ -8,7 +8,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.urls import Resolver404, get_script_prefix, resolve, reverse
 
 from articles.page_cache import stored_shared_page
-from articles.views import SORT_COOKIE, published_article_id
+from articles.views import published_article_id, sort_settled
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE
 
 
@@ -28,9 +28,9 @@ class SharedPageMiddleware:
     do for any other (the CSRF cookie is set or renewed). A reader is known to be plain by their
     cookies alone: no session (so nobody signed in, no comment awaiting moderation, no message
     kept in the session), no message cookie, no remembered name or email, and an order of threads
-    asked for that is the one they keep (so the view would neither redirect them nor set the
-    order's cookie). Every other request, and any page without a stored copy, goes on down to
-    the view, which builds and stores the copy.
+    that the view would neither send them to nor remember (`sort_settled`). Every other
+    request, and any page without a stored copy, goes on down to the view, which builds and
+    stores the copy.
     """
 
     def __init__(self, get_response):
@@ -53,7 +53,7 @@ class SharedPageMiddleware:
         cookies = request.COOKIES
         if any(name in cookies for name in self.private_cookies):
             return None
-        if request.GET.get("sort") != cookies.get(SORT_COOKIE):
+        if not sort_settled(request):
             return None
         try:
             match = resolve(path)

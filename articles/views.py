@@ -126,6 +126,15 @@ def reader_sort(request) -> str:
     return kept if kept in SORTS else default_sort()
 
 
+def sort_settled(request) -> bool:
+    """Whether `remembered_sort` leaves this request as it is: it neither sends the reader to
+    the order they keep nor remembers a new one."""
+    asked = request.GET.get("sort")
+    if asked is None:
+        return reader_sort(request) == default_sort()
+    return asked not in SORTS or asked == request.COOKIES.get(SORT_COOKIE)
+
+
 def remembered_sort(view):
     """Remember the order a reader picks (any address with a known `?sort=`), and send a reader
     whose remembered order is not the default from an address without `?sort=` to the one

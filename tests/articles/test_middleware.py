@@ -100,6 +100,12 @@ def test_the_order_a_reader_keeps_is_honoured(article):
     changed = reader.get(article.get_absolute_url(), {"sort": "oldest"})
     assert not served_early(changed)
     assert changed.cookies[SORT_COOKIE].value == "oldest"
+    # The default order kept: the plain address is the one it shows, served as is.
+    assert served_early(reader.get(article.get_absolute_url()))
+    assert served_early(reader.get(article.get_absolute_url(), {"sort": "oldest"}))
+    # An order of no meaning in the cookie is ignored, as the view ignores it.
+    reader.cookies[SORT_COOKIE] = "sideways"
+    assert served_early(reader.get(article.get_absolute_url()))
 
 
 def test_a_reader_with_a_cookie_of_their_own_goes_to_the_view(article):
