@@ -72,7 +72,13 @@ def user_with_account_commenting(user_model, user_id):
     """
     users = user_model._default_manager
     connection = connections[users.db]
-    return next(iter(users.raw(_user_select(connection.alias, user_model), [user_id])), None)
+    user = next(iter(users.raw(_user_select(connection.alias, user_model), [user_id])), None)
+    if user is not None:
+        user._account_commenting = AccountCommenting(
+            display_name=user.commenting_display_name or "",
+            subscribe_by_default=bool(user.commenting_subscribes),
+        )
+    return user
 
 
 @cache
@@ -104,12 +110,6 @@ def account_commenting(user) -> AccountCommenting:
     rest of the request (the form reads both): read with the user when it was loaded through
     `user_with_account_commenting`, else in one query of the two fields."""
     known = getattr(user, "_account_commenting", None)
-    if known is None and hasattr(user, "commenting_display_name"):
-        known = AccountCommenting(
-            display_name=user.commenting_display_name or "",
-            subscribe_by_default=bool(user.commenting_subscribes),
-        )
-        user._account_commenting = known
     if known is None:
         row = (
             Commenter.objects.filter(user=user)
