@@ -24,7 +24,7 @@ from django.utils.connection import ConnectionProxy
 
 from newsroom.redis_cache import CACHE_ERRORS
 
-# The cache of page copies, which may evict them (settings.CACHES).
+# The cache of the page copies and their versions, which may evict them (settings.CACHES).
 cache = ConnectionProxy(caches, "pages")
 
 logger = logging.getLogger(__name__)

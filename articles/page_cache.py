@@ -24,18 +24,16 @@ from html import escape
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import caches
 from django.http import HttpResponse
 from django.template import engines
 from django.template.context import make_context
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.connection import ConnectionProxy
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 
 from articles import structured_data
-from articles.cache import article_page_versions
+from articles.cache import article_page_versions, cache
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, CommentForm
 from comments.selectors import SORTS, default_sort, discussion_page
 from comments.session import own_pending_ids
@@ -43,9 +41,6 @@ from newsroom.csrf import get_token
 from newsroom.redis_cache import CACHE_ERRORS
 from newsroom.split_gzip import Deflated, gzip_joined, joined
 from newsroom.templatetags.page_parts import FRAME, PART_AT
-
-# The cache of page copies, which may evict them (settings.CACHES).
-cache = ConnectionProxy(caches, "pages")
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +63,8 @@ LOCAL_SECONDS = 10
 # In every key: a copy stored by an earlier version of this code, in another shape, is never
 # read. Raise it when the shape of what is stored changes.
 COPY_FORMAT = "f2"
+# The kind of copy (ArticleCopies.key) a plain anonymous reader's whole page is kept as.
+SHARED_PAGE = "split-page"
 
 
 @dataclass(frozen=True)
@@ -423,7 +420,7 @@ def stored_shared_page(request, slug: str, article_id_for) -> HttpResponse | Non
     copies = ArticleCopies.current(slug, article_id_for)
     if copies is None:
         return None
-    stored = copies.get(copies.key("split-page", variant))
+    stored = copies.get(copies.key(SHARED_PAGE, variant))
     return None if stored is None else stored.response(request)
 
 
@@ -456,7 +453,7 @@ def cached_article_page(article_id_for):
             copies = ArticleCopies.current(slug, article_id_for)
             if copies is None:
                 return _private(page_with_discussion(request, rendered()))
-            key = copies.key("split-page", variant)
+            key = copies.key(SHARED_PAGE, variant)
             stored = copies.get(key)
             if stored is None:
                 response = rendered()
