@@ -12,16 +12,25 @@ A bump that cannot reach the cache (Redis away) is remembered by the process and
 it next reads a version. And a process that met a cache error bumps the epoch once the cache
 answers again, which puts every worker's copies out of reach: Redis may come back with its
 data, and the copies from before the outage must not show what was changed during it.
+
+With Redis, each process keeps the versions it read and is told of every bump over pub/sub
+(articles/version_mirror.py), so a request reads Redis only for a version it has not seen since
+the last change.
 """
 
 import logging
 import threading
 import time
 
+import redis
+from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils.connection import ConnectionProxy
+from django.utils.module_loading import import_string
 
+from articles.version_mirror import VersionMirror
 from newsroom.redis_cache import CACHE_ERRORS
 
 # The cache of the page copies and their versions, which may evict them (settings.CACHES).
@@ -78,7 +87,37 @@ class MissedBumps:
 missed_bumps = MissedBumps()
 
 
+# The settings the mirror was made for (the page cache's, the switch), and the mirror.
+_mirrored: tuple[dict | None, int | None, VersionMirror | None] = (None, None, None)
+
+
+def version_mirror() -> VersionMirror | None:
+    """This process's mirror of the versions: with a Redis page cache, unless
+    PAGE_VERSION_MIRROR is 0. Made again when those settings change."""
+    global _mirrored
+    config, switch = settings.CACHES["pages"], settings.PAGE_VERSION_MIRROR
+    if _mirrored[0] is not config or _mirrored[1] != switch:
+        if _mirrored[2] is not None:
+            _mirrored[2].stop()
+        _mirrored = (config, switch, _mirror_for(config) if switch else None)
+    return _mirrored[2]
+
+
+def _mirror_for(config: dict) -> VersionMirror | None:
+    if not issubclass(import_string(config["BACKEND"]), RedisCache):
+        return None
+    location = config["LOCATION"]
+    # Django's RedisCache writes to the first of several servers.
+    url = (location if isinstance(location, str) else location[0]).split(",")[0]
+    # Channels are shared by the server's databases: the name holds the database and prefix.
+    database = redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0)
+    channel = f"{cache.make_key('page-versions')}@{database}"
+    return VersionMirror(url, channel, cache.make_and_validate_key, clear_all=EPOCH_KEY)
+
+
 def _bump(key: str) -> int:
+    if (mirror := version_mirror()) is not None:
+        return mirror.bump(key, time.time_ns())
     try:
         return cache.incr(key)
     except ValueError:
@@ -87,17 +126,23 @@ def _bump(key: str) -> int:
         return version
 
 
+def _read_versions(keys: list[str]) -> dict[str, int]:
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            now = time.time_ns()
+            found[key] = now if cache.add(key, now, timeout=None) else cache.get(key, now)
+    return found
+
+
 def article_page_versions(article_id: int) -> tuple[int, int]:
     """The epoch and the article's version; raises CACHE_ERRORS when the cache is away (the
     caller then builds the page without it)."""
     keys = [EPOCH_KEY, page_version_key(article_id)]
     try:
         missed_bumps.make()
-        found = cache.get_many(keys)
-        for key in keys:
-            if key not in found:
-                now = time.time_ns()
-                found[key] = now if cache.add(key, now, timeout=None) else cache.get(key, now)
+        mirror = version_mirror()
+        found = _read_versions(keys) if mirror is None else mirror.get_many(keys, _read_versions)
     except CACHE_ERRORS:
         missed_bumps.note()
         raise

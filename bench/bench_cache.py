@@ -13,6 +13,9 @@ request, in turn: the "hello" view; the article from the whole-page cache, as re
 rendered around the cached frame and discussion for a reader with a remembered name, one with a
 comment awaiting moderation and a signed-in moderator; and the page built whole for every
 request (an extra query parameter, which the page cache serves fresh), as on a cold cache.
+Everything is measured twice, each time beside "hello": with each worker mirroring the page
+versions (articles/version_mirror.py), then with the versions read from Redis on every request,
+and the shares of the two runs are compared.
 Targets, by server CPU per request: the cached page at least 0.8 x "hello", the pages around the
 cached frame 0.25 x, the page built whole 0.049 x (harness.py, TARGETS). With --in-process the
 views are served by calling Django's WSGI handler in this process, as bench_render.py
@@ -39,6 +42,7 @@ from harness import (
 )
 
 HELLO = "/bench/hello/"
+NO_MIRROR = "versions read from Redis on every request (PAGE_VERSION_MIRROR=0)"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 SETUP = """
@@ -94,24 +98,40 @@ def main() -> None:
             import django
 
             django.setup()
+            from django.conf import settings
+
             in_process(page, options.profile, "PostgreSQL and Redis")
+            print()
+            settings.PAGE_VERSION_MIRROR = 0
+            in_process(page, [], f"PostgreSQL and Redis, {NO_MIRROR}")
             from django.db import connections
 
             connections.close_all()
         else:
-            with gunicorn("bench.wsgi_app:application", env) as port:
-                views = page_views(http_send(port), HELLO, page)
-                rates = views_per_second(port, views, seconds, options.clients)
+            measured = {}
+            for mirror in ("1", "0"):
+                with gunicorn(
+                    "bench.wsgi_app:application", {**env, "PAGE_VERSION_MIRROR": mirror}
+                ) as port:
+                    views = page_views(http_send(port), HELLO, page)
+                    measured[mirror] = views_per_second(port, views, seconds, options.clients)
     redis.Redis.from_url(REDIS_URL).flushdb()
     if options.in_process:
         return
 
-    print(
+    title = (
         f"Article page with {THROUGHPUT_SIZE} comments under gunicorn on PostgreSQL and Redis "
         f"({os.cpu_count()} CPUs, {options.clients} client processes, "
         f"2 x {seconds:.0f} s each, interleaved)"
     )
-    print_rates(rates, "hello")
+    print(title)
+    print_rates(measured["1"], "hello")
+    print(f"\n{title}, {NO_MIRROR}")
+    print_rates(measured["0"], "hello")
+    print("\nWhat the version mirror earns: CPU share of hello, with it over without it")
+    for name in measured["1"]:
+        shares = [rates["hello"].cpu_ms / rates[name].cpu_ms for rates in measured.values()]
+        print(f"{name:<30} {shares[0]:>6.2f} / {shares[1]:<6.2f} = {shares[0] / shares[1]:.2f}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ COMMENT_SORTS = ("oldest", "newest", "top", "picks")
 # The policies for guests' comments (COMMENTS_GUESTS), as comments/guests.py applies them.
 GUEST_POLICIES = ("open", "verify", "closed")
 # Settings that switch something on (1) or off (0).
-SWITCHES = ["COMMENTS_SHOW_REMOVAL_REASONS"]
+SWITCHES = ["COMMENTS_SHOW_REMOVAL_REASONS", "PAGE_VERSION_MIRROR"]
 TAG = "newsroom_settings"
 
 

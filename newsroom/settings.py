@@ -201,6 +201,10 @@ CACHES = {
 # or an outage of Redis signs nobody out.
 SESSION_ENGINE = "newsroom.sessions"
 
+# 1: with Redis, each process mirrors the page versions, told of changes over pub/sub
+# (articles/version_mirror.py); 0: every request reads them from Redis.
+PAGE_VERSION_MIRROR = env_int("PAGE_VERSION_MIRROR", 1)
+
 # Seconds an article page stays in the cache for anonymous readers; 0 turns the page cache off.
 ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)
 

@@ -13,6 +13,8 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.db import connection
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.processes import SECRET, django_process
 
@@ -30,7 +32,7 @@ def _plain_static_storage(settings):
 def _clear_cache():
     from django.core.cache import caches
 
-    from articles.cache import missed_bumps
+    from articles.cache import missed_bumps, version_mirror
     from articles.page_cache import local_pages
     from newsroom.ratelimit import local_counters
 
@@ -40,6 +42,8 @@ def _clear_cache():
         local_pages.clear()
         local_counters.clear()
         missed_bumps.clear()
+        if (mirror := version_mirror()) is not None:
+            mirror.clear()
 
     clear()
     yield
@@ -135,11 +139,13 @@ class RedisServer:
                 time.sleep(0.02)
         client.close()
 
-    def stop(self) -> None:
-        """Stop the server, saving its data first (SHUTDOWN SAVE)."""
+    def stop(self, save: bool = True) -> None:
+        """Stop the server, saving its data first (SHUTDOWN SAVE), or dropping it."""
         if self.process is None or self.process.poll() is not None:
             return
-        redis.Redis(port=self.port).shutdown(save=True)
+        # Not retried: the server going away is the answer.
+        client = redis.Redis(port=self.port, retry=Retry(NoBackoff(), 0))
+        client.shutdown(save=save, nosave=not save)
         self.process.wait(timeout=10)
 
 

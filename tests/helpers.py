@@ -98,3 +98,15 @@ def signed_ago[T](monkeypatch, age: timedelta, make: Callable[[], T]) -> T:
     with monkeypatch.context() as patch:
         patch.setattr(signing.time, "time", lambda: made)
         return make()
+
+
+def use_redis(settings, url: str) -> None:
+    """Every cache of the site on the Redis server at `url`, as with REDIS_URL set."""
+    settings.REDIS_URL = url
+    backend = {
+        "BACKEND": "newsroom.redis_cache.PooledRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "newsroom",
+    }
+    fallback = {**backend, "BACKEND": "newsroom.redis_cache.LocalFallbackRedisCache"}
+    settings.CACHES = {"default": fallback, "counters": backend, "pages": backend}

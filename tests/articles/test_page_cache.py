@@ -8,11 +8,13 @@ from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
+from articles.cache import version_mirror
 from articles.page_cache import CSRF_PLACEHOLDER, local_pages
 from comments.forms import AUTHOR_COOKIE, EMAIL_COOKIE, remember_cookie_value
 from comments.models import Comment
 from comments.services import comments_remove
 from tests.factories import make_article, make_comment
+from tests.helpers import use_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -260,12 +262,28 @@ def test_another_worker_serves_the_shared_copy_without_building_it(
     assert "Opinion number 19." in response.content.decode()
 
 
-def test_after_the_shared_cache_restarts_empty_no_copy_from_memory_is_served(article):
+def test_after_the_shared_cache_empties_no_copy_from_memory_is_served(article, settings):
+    # Every request reads the versions from the shared cache.
+    settings.PAGE_VERSION_MIRROR = 0
     get(Client(), article)
     get(Client(), article)
-    # Written without its commit hook: only the restart can make the page change.
+    # Written without its commit hook: only the emptied cache can make the page change.
     make_comment(article, body="Written while the cache was down.")
     caches["pages"].clear()
+    assert "Written while the cache was down." in get(Client(), article).content.decode()
+
+
+def test_after_the_shared_cache_restarts_empty_no_copy_from_memory_is_served(
+    article, settings, redis_server
+):
+    # The versions mirrored in this process (articles/version_mirror.py).
+    use_redis(settings, redis_server.url)
+    get(Client(), article)
+    get(Client(), article)
+    assert version_mirror().values, "the versions were not mirrored"
+    make_comment(article, body="Written while the cache was down.")
+    redis_server.stop(save=False)
+    redis_server.start()
     assert "Written while the cache was down." in get(Client(), article).content.decode()
 
 

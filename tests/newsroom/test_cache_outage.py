@@ -13,18 +13,12 @@ from articles.page_cache import local_pages
 from comments.models import Comment, Report
 from comments.services import comments_remove
 from tests.factories import make_article, make_comment, make_reader
+from tests.helpers import use_redis
 
 pytestmark = pytest.mark.django_db
 
 # Nothing listens on port 1: every connection is refused at once.
 AWAY = "redis://127.0.0.1:1/0"
-
-
-def use_redis(settings, url: str) -> None:
-    settings.REDIS_URL = url
-    backend = {"BACKEND": "newsroom.redis_cache.PooledRedisCache", "LOCATION": url}
-    fallback = {**backend, "BACKEND": "newsroom.redis_cache.LocalFallbackRedisCache"}
-    settings.CACHES = {"default": fallback, "counters": backend, "pages": backend}
 
 
 @pytest.fixture

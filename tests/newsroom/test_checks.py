@@ -312,15 +312,17 @@ def test_check_deploy_refuses_mail_written_to_files(email_host, refused):
     assert ("mail.E001" in result.stderr) is refused
 
 
+@pytest.mark.parametrize("switch", ["COMMENTS_SHOW_REMOVAL_REASONS", "PAGE_VERSION_MIRROR"])
 @pytest.mark.parametrize("value", [2, -1, "yes", True])
-def test_a_switch_other_than_0_or_1_is_an_error_naming_the_variable(settings, value):
-    settings.COMMENTS_SHOW_REMOVAL_REASONS = value
+def test_a_switch_other_than_0_or_1_is_an_error_naming_the_variable(settings, switch, value):
+    setattr(settings, switch, value)
     assert [(error.id, error.msg) for error in check_switches(None)] == [
-        ("newsroom.E020", f"COMMENTS_SHOW_REMOVAL_REASONS must be 0 or 1, not {value!r}.")
+        ("newsroom.E020", f"{switch} must be 0 or 1, not {value!r}.")
     ]
 
 
+@pytest.mark.parametrize("switch", ["COMMENTS_SHOW_REMOVAL_REASONS", "PAGE_VERSION_MIRROR"])
 @pytest.mark.parametrize("value", [0, 1])
-def test_a_switch_of_0_or_1_passes(settings, value):
-    settings.COMMENTS_SHOW_REMOVAL_REASONS = value
+def test_a_switch_of_0_or_1_passes(settings, switch, value):
+    setattr(settings, switch, value)
     assert check_switches(None) == []
