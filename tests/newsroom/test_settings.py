@@ -33,7 +33,7 @@ def test_database_url_and_redis_url_are_read_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "newsroom.postgresql",
         "papers",
         "newsroom.redis_cache.PooledRedisCache",
         "redis://127.0.0.1:6379/3",
