@@ -6,6 +6,7 @@ from comments.form_html import comment_form_html
 from comments.forms import (
     AUTHOR_COOKIE,
     EMAIL_COOKIE,
+    AccountCommentForm,
     CommentForm,
     ReportForm,
     remember_cookie_value,
@@ -185,3 +186,20 @@ def test_tabs_and_line_breaks_of_a_textarea_are_text():
 
     assert f.is_valid(), f.errors
     assert f.cleaned_data["name"] == "Ada Lovelace"
+
+
+def test_forms_share_their_fields_but_not_the_list_of_them():
+    first, second = CommentForm(), CommentForm({"body": "Hello"})
+    assert first.fields["body"] is second.fields["body"]
+    del first.fields["website"]
+    assert "website" in second.fields and "website" in CommentForm().fields
+    assert AccountCommentForm().fields["body"] is CommentForm.base_fields["body"]
+
+
+def test_the_help_text_under_verify_stays_with_its_own_forms(settings):
+    settings.COMMENTS_GUESTS = "verify"
+    verifying = CommentForm()
+    assert "We send a link" in verifying.fields["email"].help_text
+    settings.COMMENTS_GUESTS = "open"
+    assert CommentForm().fields["email"].help_text == "Never shown publicly."
+    assert "We send a link" in verifying.fields["email"].help_text
