@@ -135,13 +135,14 @@ def _read_versions(keys: list[str]) -> dict[str, int]:
     return found
 
 
-def article_page_versions(article_id: int) -> tuple[int, int]:
+def article_page_versions(article_id: int, *, exact: bool = False) -> tuple[int, int]:
     """The epoch and the article's version; raises CACHE_ERRORS when the cache is away (the
-    caller then builds the page without it)."""
+    caller then builds the page without it). `exact` reads them from the cache itself, not
+    from the mirror, which may hear of another worker's bump a few milliseconds late."""
     keys = [EPOCH_KEY, page_version_key(article_id)]
     try:
         missed_bumps.make()
-        mirror = version_mirror()
+        mirror = None if exact else version_mirror()
         found = _read_versions(keys) if mirror is None else mirror.get_many(keys, _read_versions)
     except CACHE_ERRORS:
         missed_bumps.note()

@@ -105,8 +105,15 @@ def is_plain_reader(request) -> bool:
     remembers = AUTHOR_COOKIE in cookies or EMAIL_COOKIE in cookies
     if remembers and CommentForm.initial_for(request).get("remember"):
         return False
+    return not has_messages(request)
+
+
+def has_messages(request) -> bool:
+    """Whether a message waits for this reader, such as the word that their comment was
+    published: their page is then made under the exact versions, so that it shows what they
+    have just done even when another worker did it."""
     # len() reads the waiting messages without marking them shown.
-    return not len(messages.get_messages(request))
+    return bool(len(messages.get_messages(request)))
 
 
 class LocalPages:
@@ -177,16 +184,17 @@ class ArticleCopies:
         self.versions = versions
 
     @classmethod
-    def current(cls, slug: str, article_id_for) -> "ArticleCopies | None":
+    def current(cls, slug: str, article_id_for, *, exact=False) -> "ArticleCopies | None":
         """The copies of the article a slug shows; None when there is none or the cache is
-        away (the page is then built anew)."""
+        away (the page is then built anew). `exact`: under the versions in the cache itself
+        (article_page_versions)."""
         if not settings.ARTICLE_PAGE_CACHE_SECONDS:
             return None
         article_id = local_pages.article_id(slug, article_id_for)
         if article_id is None:
             return None
         try:
-            return cls(article_id, slug, article_page_versions(article_id))
+            return cls(article_id, slug, article_page_versions(article_id, exact=exact))
         except CACHE_ERRORS as error:
             logger.warning("page cache unavailable, page built anew: %s", error)
             return None

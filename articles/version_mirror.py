@@ -17,7 +17,10 @@ without it). With it:
   the copy is empty and every read goes to Redis, as without the mirror. Each new subscription
   starts from an empty copy, since bumps made while it was down were never heard.
 - The process that bumps drops the key from its own copy at once, without waiting for the
-  message.
+  message. Another worker hears of it within milliseconds; a reader who is told of what they
+  have just done (a message waits for them, such as "your comment is published") gets a page
+  made under the versions read from Redis itself (articles/page_cache.py, `has_messages`), in
+  case their next request reaches a worker that has not heard yet.
 
 A silent network failure is found by the listener's health check within HEALTH_SECONDS plus the
 socket's timeout; until then the copy is trusted. A version only changes through `bump`, or

@@ -19,6 +19,7 @@ from articles.page_cache import (
     article_discussion,
     cached_article_page,
     framed_page,
+    has_messages,
     local_pages,
 )
 from comments.models import Comment
@@ -65,7 +66,9 @@ class ArticleDetailView(DetailView):
         return Article.objects.published().with_comment_counts()
 
     def get(self, request, *args, **kwargs):
-        copies = ArticleCopies.current(self.kwargs["slug"], published_article_id)
+        copies = ArticleCopies.current(
+            self.kwargs["slug"], published_article_id, exact=has_messages(request)
+        )
         self.object = copies.article(self.get_object) if copies else self.get_object()
         self.discussion = article_discussion(request, self.object, copies)
         canonical = _canonical_query(request, self.discussion.page_number)

@@ -7,6 +7,7 @@ import pytest
 import redis
 from django.core.cache import caches
 from django.test import Client
+from django.urls import reverse
 
 from articles.cache import (
     EPOCH_KEY,
@@ -195,3 +196,28 @@ def test_a_change_made_by_another_worker_is_shown_here(mirrored, redis_server, t
         f"    article_page_changed({article.pk})\n",
     )
     wait_for(lambda: "Soon removed." not in Client().get(url).content.decode())
+
+
+def test_a_reader_told_of_their_published_comment_sees_it_before_this_worker_hears(
+    mirrored, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.COMMENT_RATE_LIMIT = "off"
+    article = make_article()
+    make_comment(article, body="Already here.")
+    url = article.get_absolute_url()
+    Client().get(url)
+    # This worker has not heard of the bump yet: the post is another worker's.
+    monkeypatch.setattr(mirrored, "forget", lambda key: None)
+    monkeypatch.setattr(mirrored, "_heard", lambda message: None)
+    poster = Client()
+    version = article_page_versions(article.pk)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = poster.post(
+            reverse("comments:post", args=[article.slug]),
+            {"name": "Ann", "email": "ann@example.com", "body": "Just posted.", "parent": ""},
+        )
+    assert posted.status_code == 302
+    assert article_page_versions(article.pk, exact=True)[1] > version
+    assert "Just posted." not in Client().get(url).content.decode()
+    page = poster.get(posted["Location"], follow=True).content.decode()
+    assert "Just posted." in page
