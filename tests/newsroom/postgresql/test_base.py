@@ -50,6 +50,15 @@ def test_a_connection_the_server_ended_is_not_usable(kept):
     assert kept.is_usable()
 
 
+@pytest.mark.django_db
+def test_a_connection_left_in_a_failed_transaction_is_not_usable(kept):
+    with kept.connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        with pytest.raises(Exception, match="division by zero"):
+            cursor.execute("SELECT 1 / 0")
+    assert not kept.is_usable()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_request_after_the_server_ended_the_connection_is_answered():
     article = make_article(title="Still served")
