@@ -127,11 +127,23 @@ TEMPLATES = [
 # Database: DATABASE_URL, or a SQLite file under var/.
 VAR_DIR = BASE_DIR / "var"
 DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60)
+
+
+def database(url: str) -> dict:
+    """The database at `url`, its connections kept and checked before each request's first
+    query. PostgreSQL goes through newsroom/postgresql: Django's backend, whose check looks at
+    the connection's socket before it spends a round trip."""
+    config = dj_database_url.parse(
+        url, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
+    )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "newsroom.postgresql"
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'newsroom.sqlite3'}"),
-        conn_max_age=DATABASE_CONN_MAX_AGE,
-        conn_health_checks=True,
+    "default": database(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'newsroom.sqlite3'}")
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -144,26 +156,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-# PostgreSQL through newsroom/postgresql: Django's backend, whose check of a kept connection
-# looks at its socket before it spends a round trip.
-POSTGRESQL = "newsroom.postgresql"
 # No JIT compilation on PostgreSQL: it pays off for long reports, not for a page's short
 # queries, and PostgreSQL starts it by the planner's cost estimate. The moderators' queue at
 # 1,000,000 comments spent 38 ms of its 117 ms query compiling (bench/bench_admin.py).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = POSTGRESQL
+if DATABASES["default"]["ENGINE"] == "newsroom.postgresql":
     DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
 
 # An optional read replica for the reader pages (newsroom/db.py).
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL,
-        conn_max_age=DATABASE_CONN_MAX_AGE,
-        conn_health_checks=True,
-    )
-    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["replica"]["ENGINE"] = POSTGRESQL
+    DATABASES["replica"] = database(DATABASE_REPLICA_URL)
     # In the test suite the replica is the primary's test database: replication is not tested
     # there, only that the code runs with two connections.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
