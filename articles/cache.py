@@ -22,13 +22,13 @@ import logging
 import threading
 import time
 
-import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils.connection import ConnectionProxy
 from django.utils.module_loading import import_string
+from redis.connection import parse_url
 
 from articles.version_mirror import VersionMirror
 from newsroom.redis_cache import CACHE_ERRORS
@@ -110,7 +110,7 @@ def _mirror_for(config: dict) -> VersionMirror | None:
     # Django's RedisCache writes to the first of several servers.
     url = (location if isinstance(location, str) else location[0]).split(",")[0]
     # Channels are shared by the server's databases: the name holds the database and prefix.
-    database = redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0)
+    database = parse_url(url).get("db", 0)
     channel = f"{cache.make_key('page-versions')}@{database}"
     return VersionMirror(url, channel, cache.make_and_validate_key, clear_all=EPOCH_KEY)
 

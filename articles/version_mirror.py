@@ -152,15 +152,16 @@ class VersionMirror:
     def stop(self) -> None:
         """Stop listening (the thread ends within HEALTH_SECONDS); reads then go to Redis."""
         self._stopped.set()
-        self._down()
+        self._reset(subscribed=False)
         if self._client is not None:
             self._client.close()
 
-    def _down(self) -> None:
+    def _reset(self, *, subscribed: bool) -> None:
+        """Start from an empty copy, trusted from now on or not at all."""
         with self._lock:
-            self.subscribed = False
             self.generation += 1
             self.values.clear()
+            self.subscribed = subscribed
 
     def _listen(self) -> None:
         while not self._stopped.is_set():
@@ -186,7 +187,7 @@ class VersionMirror:
                     logger.warning("page versions: not subscribed (%s); reading Redis", error)
                     self._failing = True
             finally:
-                self._down()
+                self._reset(subscribed=False)
                 if pubsub is not None:
                     with contextlib.suppress(redis.RedisError, OSError):
                         pubsub.close()
@@ -194,10 +195,7 @@ class VersionMirror:
 
     def _heard(self, message: dict) -> None:
         if message["type"] == "subscribe":
-            with self._lock:
-                self.generation += 1
-                self.values.clear()
-                self.subscribed = True
+            self._reset(subscribed=True)
             if self._failing:
                 logger.warning("page versions: subscribed again")
                 self._failing = False
